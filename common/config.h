@@ -5,6 +5,7 @@
 #define MINO_CONFIG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "error.h"
 
@@ -25,5 +26,10 @@ void config_free(struct mino_config *cfg);
  * (returns 0).  Unknown keys in the known sections are ignored for now;
  * a bad value is an error naming file:line and key. */
 int config_load(struct mino_config *cfg, const char *path, struct mino_error **err);
+
+/* The same, from `len` bytes of `data`; `name` is used in error messages.
+ * On error *cfg is left unchanged. */
+int config_load_buffer(struct mino_config *cfg, const char *name, const char *data, size_t len,
+	struct mino_error **err);
 
 #endif

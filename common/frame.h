@@ -24,6 +24,7 @@ struct frame_reader {
 	size_t body_len;  /* of the frame being read, once its header is parsed */
 	size_t body_off;  /* offset of its body in buf */
 	int state;        /* private */
+	size_t scan;      /* private: where the header terminator search resumes */
 };
 
 void frame_reader_init(struct frame_reader *r, size_t max_header, size_t max_body);

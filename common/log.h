@@ -5,6 +5,7 @@
 #define MINO_LOG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 void log_init(const char *prog, bool daemon_mode, bool verbose);
 void log_set_verbose(bool verbose);

@@ -18,7 +18,7 @@
 #include <uv.h>
 
 #include "error.h"
-#include "config.h"
+#include "../common/config.h" /* not the generated config.h (same name, earlier in -I order) */
 
 /* ---------- global daemon state (main.c) ---------- */
 struct minod {

@@ -26,9 +26,18 @@ typedef void (*podman_done_cb)(struct podman_result *res, void *arg);
  * loop (res is freed after it returns).  -1 if it could not be spawned. */
 int podman_capture(const char *const *argv, podman_done_cb done, void *arg, struct mino_error **err);
 
+/* Fire and forget (e.g. `rm -f`): failures are logged at debug level. */
+void podman_run_quiet(const char *const *argv);
+
+/* Captures not yet finished (shutdown waits for 0), and a way to end them. */
+unsigned podman_capture_count(void);
+void podman_capture_kill_all(int sig);
+
 /* First line of stderr that starts with "Error: " (without the prefix),
  * else the last non-empty stderr line; caller frees, NULL if none. */
 char *podman_error_line(const struct podman_result *res);
+/* The same over any text (e.g. the tail of a session's output). */
+char *podman_error_line_in(const char *text, size_t len, bool error_prefix_only);
 
 /* Cached facts from `podman version` / `podman info` gathered once at start
  * (podman_probe); NULL fields until known.  Used by daemon/status. */
@@ -40,5 +49,27 @@ struct podman_facts {
 };
 extern struct podman_facts podman_facts;
 void podman_probe(void);
+
+/* ---- argv builders (pure; tests/unit/test-podman-argv.c) ---- */
+
+/* Flags for podman_run_argv. */
+#define PODMAN_ARGV_NO_PIDS_LIMIT 0x1 /* rootless on cgroup v1: podman ignores it and warns on stderr */
+
+/* `PODMAN run --name mino-NAME --label ... IMAGE CMD...` for a session.
+ * `cidfile` may be NULL.  NULL-terminated, free with podman_argv_free. */
+char **podman_run_argv(const struct session_spec *spec, const char *podman, const char *cidfile,
+    unsigned flags);
+/* `PODMAN exec -i [-t] [-e K=V]... mino-SESSION CMD...` */
+char **podman_exec_argv(const char *podman, const char *session, const char *const *cmd,
+    const char *const *env, bool tty);
+/* `PODMAN attach --no-stdin? --sig-proxy=false mino-SESSION` (re-adoption). */
+char **podman_attach_argv(const char *podman, const char *session, bool tty);
+void podman_argv_free(char **argv);
+/* One line for logs: values of -e/--env are elided.  Caller frees. */
+char *podman_argv_loggable(char *const *argv);
+/* The container name of a session: "mino-" + name.  Caller frees. */
+char *podman_container_name(const char *session);
+/* Rootless podman on cgroup v1 ignores resource limits (checked once). */
+bool podman_limits_ignored(void);
 
 #endif

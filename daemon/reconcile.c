@@ -1,1 +1,215 @@
-/* placeholder */
+/* reconcile.c: sessions_init.  Loads the records, then asks podman which
+ * mino containers exist (`podman ps -a --filter label=mino.session`):
+ * running ones are re-adopted (a `podman attach` client on a fresh PTY or
+ * pipes, so output flows again and their end is seen), ended ones get their
+ * real exit code and are removed, records that say running without a
+ * container become "exited" with an unknown exit code, and containers
+ * without a record get one rebuilt from their labels.  So `kill -9 minod`
+ * and a restart lose no session. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "minod.h"
+#include "mino-protocol.h"
+#include "names.h"
+#include "podman.h"
+#include "session.h"
+#include "state.h"
+#include "xalloc.h"
+
+#define RECONCILE_CLEANUP_MS (3600u * 1000)
+
+static uv_timer_t reconcile_cleanup_timer;
+static bool reconcile_timer_live;
+
+static void reconcile_ps_cb(struct podman_result *res, void *arg);
+
+static void
+reconcile_cleanup_cb(uv_timer_t *t)
+{
+	session_cleanup_old();
+}
+
+void
+reconcile_stop(void)
+{
+	if (!reconcile_timer_live)
+		return;
+	reconcile_timer_live = false;
+	uv_timer_stop(&reconcile_cleanup_timer);
+	uv_close((uv_handle_t *)&reconcile_cleanup_timer, NULL);
+}
+
+static void
+reconcile_load_records(void)
+{
+	json_t *recs = state_load_records(), *rec;
+	struct mino_error *err = NULL;
+	struct session *s;
+	size_t i;
+
+	json_array_foreach(recs, i, rec) {
+		s = session_from_record(rec, &err);
+		if (s == NULL) {
+			log_warn("state: %s", err->msg);
+			mino_error_release(&err);
+			continue;
+		}
+		if (session_find(s->spec.name) != NULL) {
+			session_unref(s);
+			continue;
+		}
+		session_insert(s);
+	}
+	json_decref(recs);
+	log_info("sessions: %u records loaded", sessions_count_total());
+}
+
+int
+sessions_init(struct mino_error **err)
+{
+	static const char *const ps_argv[] = {
+		"ps", "-a", "--filter", "label=mino.session", "--format", "json", NULL,
+	};
+	if (state_init(err) < 0)
+		return -1;
+	reconcile_load_records();
+	uv_timer_init(minod.loop, &reconcile_cleanup_timer);
+	reconcile_timer_live = true;
+	uv_timer_start(&reconcile_cleanup_timer, reconcile_cleanup_cb, 1000, RECONCILE_CLEANUP_MS);
+	if (minod.podman_path == NULL) {
+		log_warn("podman not found: sessions cannot be reconciled");
+		return 0;
+	}
+	podman_probe();
+	/* Until the list answers, live records stay as they are. */
+	if (podman_capture(ps_argv, reconcile_ps_cb, NULL, err) < 0) {
+		mino_error_wrap(err, "listing mino containers");
+		log_warn("%s", (*err)->msg);
+		mino_error_release(err);
+	}
+	return 0;
+}
+
+static const char *
+reconcile_label(const json_t *c, const char *key)
+{
+	return json_string_value(json_object_get(json_object_get(c, "Labels"), key));
+}
+
+/* A record rebuilt from a container's labels. */
+static struct session *
+reconcile_rebuild(const json_t *c, const char *name)
+{
+	struct session_spec spec = { 0 };
+	const char *v;
+	struct session *s;
+
+	spec.name = xstrdup(name);
+	v = reconcile_label(c, "mino.id");
+	spec.id = v ? xstrdup(v) : session_new_id(8);
+	v = reconcile_label(c, "mino.project");
+	spec.project_dir = xstrdup(v ? v : "");
+	v = json_string_value(json_object_get(c, "Image"));
+	spec.image = xstrdup(v ? v : "");
+	spec.command = session_strv_from_json(json_object_get(c, "Command"));
+	spec.network = xstrdup("bridge");
+	spec.workdir = workdir_for_project(spec.project_dir, minod.cfg.container_workdir);
+	v = reconcile_label(c, "mino.tty");
+	spec.tty = v != NULL && strcmp(v, "1") == 0;
+	spec.detach = true;
+	s = session_new(&spec);
+	s->loaded = true;
+	s->status = SESSION_RUNNING;
+	s->created_at = (time_t)json_integer_value(json_object_get(c, "Created"));
+	log_info("session %s: rebuilt its record from container labels", name);
+	session_insert(s);
+	return s;
+}
+
+static void
+reconcile_container(const json_t *c)
+{
+	const char *name = reconcile_label(c, "mino.session");
+	const char *state = json_string_value(json_object_get(c, "State"));
+	const char *id = json_string_value(json_object_get(c, "Id"));
+	json_int_t started = json_integer_value(json_object_get(c, "StartedAt"));
+	json_int_t exited_at = json_integer_value(json_object_get(c, "ExitedAt"));
+	struct mino_error *err = NULL;
+	struct session *s;
+	bool running;
+
+	const char *owner = reconcile_label(c, "mino.state");
+
+	if (name == NULL || !name_is_valid(name) || state == NULL)
+		return;
+	if (owner != NULL && strcmp(owner, minod.state_dir) != 0)
+		return; /* another minod's (another state directory) */
+	running = strcmp(state, "running") == 0 || strcmp(state, "paused") == 0;
+	s = session_find(name);
+	if (s != NULL && !s->loaded)
+		return; /* created by this minod meanwhile */
+	if (s == NULL)
+		s = reconcile_rebuild(c, name);
+	if (s->container_id == NULL && id != NULL)
+		s->container_id = xstrdup(id);
+	if (s->started_at == 0 && started > 0)
+		s->started_at = (time_t)started;
+	if (!session_is_live(s) || s->ended) {
+		/* Ended earlier, but its container was not removed. */
+		session_remove_container(s);
+		return;
+	}
+	if (running) {
+		if (session_adopt(s, &err) < 0) {
+			log_warn("%s", err->msg);
+			mino_error_release(&err);
+		}
+		session_save(s);
+		return;
+	}
+	session_end(s, strcmp(state, "exited") == 0 || strcmp(state, "stopped") == 0,
+	    (int)json_integer_value(json_object_get(c, "ExitCode")), 0, NULL);
+	if (exited_at > 0) {
+		s->ended_at = (time_t)exited_at;
+		session_save(s);
+	}
+}
+
+static void
+reconcile_ps_cb(struct podman_result *res, void *arg)
+{
+	json_t *list = NULL, *c;
+	json_error_t jerr;
+	struct session *s, *next;
+	size_t i;
+	bool ok = false;
+
+	if (res->exit_status != 0) {
+		char *line = podman_error_line(res);
+
+		log_warn("podman ps: %s", line ? line : "failed");
+		free(line);
+	} else {
+		list = json_loadb(res->out.data, res->out.len, 0, &jerr);
+		if (list == NULL || !json_is_array(list))
+			log_warn("podman ps: unexpected output (%s)", list ? "not an array" : jerr.text);
+		else
+			ok = true;
+	}
+	if (ok) {
+		json_array_foreach(list, i, c)
+			reconcile_container(c);
+	}
+	/* Records that say live but whose container is gone. */
+	for (s = TAILQ_FIRST(&session_all); s != NULL; s = next) {
+		next = TAILQ_NEXT(s, link);
+		if (ok && s->loaded && session_is_live(s) && !s->ended && s->main.pp == NULL && !s->adopted) {
+			log_info("session %s: its container is gone", s->spec.name);
+			session_end(s, false, 0, 0, NULL);
+		}
+	}
+	json_decref(list);
+	notify_status();
+}

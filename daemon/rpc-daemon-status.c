@@ -1,1 +1,50 @@
-/* placeholder */
+/* rpc-daemon-status.c: daemon/status -> counts, paths and podman facts. */
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "mino-protocol.h"
+#include "minod.h"
+#include "podman.h"
+
+static int rpc_daemon_status_exec(struct rpc_call *, json_t **, struct mino_error **);
+
+const struct rpc_method rpc_daemon_status_method = {
+	.name = "daemon/status",
+	.flags = 0,
+	.exec = rpc_daemon_status_exec,
+};
+
+static json_t *
+rpc_daemon_status_podman(void)
+{
+	if (!podman_facts.probed)
+		return json_null();
+	return json_pack("{s:s?, s:s?, s:b, s:s?}",
+		"path", minod.podman_path,
+		"version", podman_facts.version,
+		"rootless", podman_facts.rootless,
+		"runtime", podman_facts.runtime);
+}
+
+static int
+rpc_daemon_status_exec(struct rpc_call *call, json_t **result, struct mino_error **err)
+{
+	time_t now = time(NULL);
+
+	*result = json_pack("{s:s, s:i, s:I, s:I, s:s?, s:s?, s:I, s:{s:I, s:I}, s:o?}",
+		"version", MINO_VERSION,
+		"protocol", MINO_PROTOCOL_VERSION,
+		"pid", (json_int_t)getpid(),
+		"uptime_s", (json_int_t)(now > minod.started ? now - minod.started : 0),
+		"socket", minod.socket_path,
+		"state_dir", minod.state_dir,
+		"clients", (json_int_t)minod.nclients,
+		"sessions",
+		"running", (json_int_t)sessions_count_running(),
+		"total", (json_int_t)sessions_count_total(),
+		"podman", rpc_daemon_status_podman());
+	if (*result == NULL)
+		return mino_make_error(err, MINO_E_INTERNAL, 0, "cannot build the reply");
+	return 0;
+}

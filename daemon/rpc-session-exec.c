@@ -1,1 +1,87 @@
-/* placeholder */
+/* rpc-session-exec.c: session/exec (PROTOCOL.md): `podman exec` in a
+ * running session, the caller attached; killed when the caller leaves. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "jsonrpc.h"
+#include "minod.h"
+#include "mino-protocol.h"
+#include "names.h"
+#include "session.h"
+#include "xalloc.h"
+
+static int rpc_session_exec_exec(struct rpc_call *call, json_t **result, struct mino_error **err);
+
+const struct rpc_method rpc_session_exec_method = {
+	.name = "session/exec",
+	.flags = RPC_MUTATING,
+	.exec = rpc_session_exec_exec,
+};
+
+static int
+rpc_session_exec_strv(json_t *params, const char *key, bool envs, char ***out, struct mino_error **err)
+{
+	json_t *arr = NULL, *v;
+	size_t i;
+
+	if (rpc_param_strv(params, key, false, &arr, err) < 0)
+		return -1;
+	if (arr == NULL)
+		return 0;
+	json_array_foreach(arr, i, v) {
+		if (strlen(json_string_value(v)) != json_string_length(v))
+			return mino_make_error(err, MINO_E_INVALID_ARGUMENT, 0, "`%s` contains a NUL byte", key);
+		if (envs && env_validate(json_string_value(v), err) < 0)
+			return -1;
+	}
+	if (!envs && json_array_size(arr) == 0)
+		return mino_make_error(err, MINO_E_INVALID_ARGUMENT, 0, "`%s` is empty", key);
+	*out = session_strv_from_json(arr);
+	return 0;
+}
+
+static int
+rpc_session_exec_exec(struct rpc_call *call, json_t **result, struct mino_error **err)
+{
+	struct session *s;
+	const char *name = NULL;
+	char **cmd = NULL, **env = NULL;
+	json_int_t rows = SESSION_DEFAULT_ROWS, cols = SESSION_DEFAULT_COLS;
+	bool tty = false;
+	unsigned id = 0;
+	int r = -1;
+	json_t *res;
+
+	if (rpc_param_string(call->params, "session", false, &name, err) < 0 ||
+	    rpc_param_bool(call->params, "tty", false, &tty, err) < 0 ||
+	    rpc_param_int(call->params, "rows", false, 1, 1000, &rows, err) < 0 ||
+	    rpc_param_int(call->params, "cols", false, 1, 1000, &cols, err) < 0 ||
+	    rpc_session_exec_strv(call->params, "command", false, &cmd, err) < 0 ||
+	    rpc_session_exec_strv(call->params, "env", true, &env, err) < 0)
+		goto out;
+	if (name != NULL) {
+		s = session_find(name);
+		if (s == NULL) {
+			mino_make_error(err, MINO_E_SESSION_NOT_FOUND, 0, "no session `%s`", name);
+			goto out;
+		}
+	} else if ((s = session_most_recent_running()) == NULL) {
+		mino_make_error(err, MINO_E_SESSION_NOT_FOUND, 0, "no running session");
+		goto out;
+	}
+	if (cmd == NULL) {
+		cmd = xcalloc(2, sizeof *cmd);
+		cmd[0] = xstrdup(minod.cfg.session_shell);
+	}
+	if (session_exec_start(s, call->conn, cmd, env, tty, (unsigned)rows, (unsigned)cols, &id, err) < 0)
+		goto out;
+	res = json_object();
+	json_object_set_new(res, "session", json_string(s->spec.name));
+	json_object_set_new(res, "exec", json_integer(id));
+	*result = res;
+	r = 0;
+out:
+	session_strv_free(cmd);
+	session_strv_free(env);
+	return r;
+}

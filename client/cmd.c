@@ -1,0 +1,203 @@
+/* cmd.c: the command table, usage errors and generated help. */
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client.h"
+#include "cmd.h"
+#include "xalloc.h"
+
+static int cmd_help_exec(struct cmd_ctx *ctx, int argc, char **argv);
+static int cmd_version_exec(struct cmd_ctx *ctx, int argc, char **argv);
+static void cmd_print_entry(FILE *f, const struct cmd_entry *e);
+static char *cmd_option_name(int c, char **argv);
+
+const struct cmd_entry cmd_help_entry = {
+	.name = "help",
+	.alias = NULL,
+	.usage = "[command]",
+	.summary = "show help for mino or for one command",
+	.help = NULL,
+	.flags = 0,
+	.exec = cmd_help_exec,
+};
+
+const struct cmd_entry cmd_version_entry = {
+	.name = "version",
+	.alias = NULL,
+	.usage = "",
+	.summary = "print mino's version",
+	.help = NULL,
+	.flags = 0,
+	.exec = cmd_version_exec,
+};
+
+const struct cmd_entry *const cmd_table[] = {
+	&cmd_run_entry,
+	&cmd_exec_entry,
+	&cmd_attach_entry,
+	&cmd_list_entry,
+	&cmd_stop_entry,
+	&cmd_logs_entry,
+	&cmd_status_entry,
+	&cmd_rpc_entry,
+	&cmd_help_entry,
+	&cmd_version_entry,
+	NULL,
+};
+
+const struct cmd_entry *
+cmd_find(const char *name)
+{
+	const struct cmd_entry *const *e;
+
+	for (e = cmd_table; *e != NULL; e++) {
+		if (strcmp((*e)->name, name) == 0)
+			return *e;
+		if ((*e)->alias != NULL && strcmp((*e)->alias, name) == 0)
+			return *e;
+	}
+	return NULL;
+}
+
+static void
+cmd_print_entry(FILE *f, const struct cmd_entry *e)
+{
+	fprintf(f, "usage: mino %s%s%s\n\n%s\n", e->name, *e->usage != '\0' ? " " : "", e->usage,
+		e->summary);
+	if (e->alias != NULL)
+		fprintf(f, "alias: %s\n", e->alias);
+	if (e->help != NULL)
+		fprintf(f, "\n%s", e->help);
+}
+
+void
+cmd_print_help(FILE *f, const struct cmd_entry *entry)
+{
+	const struct cmd_entry *const *e;
+
+	if (entry != NULL) {
+		cmd_print_entry(f, entry);
+		return;
+	}
+	fprintf(f, "usage: mino [options] command [args]\n\n"
+		"mino runs AI coding agents in rootless Podman sandboxes managed by minod.\n\n"
+		"options:\n"
+		"  -v, --verbose        verbose output\n"
+		"  -c, --config PATH    configuration file (env MINO_CONFIG)\n"
+		"      --no-local       skip the project's .mino.toml\n"
+		"      --version        print the version\n"
+		"  -h, --help           show this help\n\n"
+		"commands:\n");
+	for (e = cmd_table; *e != NULL; e++)
+		fprintf(f, "  %-9s %s\n", (*e)->name, (*e)->summary);
+	fprintf(f, "\nmino help COMMAND shows a command's options.\n");
+}
+
+void
+cmd_getopt_reset(void)
+{
+	optind = 0; /* glibc: full reinitialisation, so "+" is honoured again */
+	opterr = 0;
+}
+
+/* The option getopt_long complained about, as the user typed it. */
+static char *
+cmd_option_name(int c, char **argv)
+{
+	const char *arg = optind > 0 ? argv[optind - 1] : "";
+	size_t n;
+
+	if (arg != NULL && strncmp(arg, "--", 2) == 0 && arg[2] != '\0' &&
+	    (optopt == 0 || strchr(arg, '=') != NULL || c == ':')) {
+		n = strcspn(arg, "=");
+		return xstrndup(arg, n);
+	}
+	if (optopt != 0)
+		return xasprintf("-%c", optopt);
+	return xstrdup(arg != NULL ? arg : "?");
+}
+
+int
+cmd_getopt_error(const struct cmd_entry *entry, int c, char **argv)
+{
+	_cleanup_free_ char *opt = cmd_option_name(c, argv);
+	_cleanup_free_ char *where = NULL;
+	_cleanup_free_ char *see = NULL;
+
+	where = entry != NULL ? xasprintf(" for `%s`", entry->name) : xstrdup("");
+	see = entry != NULL ? xasprintf("mino help %s", entry->name) : xstrdup("mino help");
+	if (c == ':')
+		fprintf(stderr, "mino: option `%s`%s needs a value (see %s)\n", opt, where, see);
+	else if (strchr(opt, '=') == NULL && optopt != 0 && strncmp(opt, "--", 2) == 0)
+		fprintf(stderr, "mino: option `%s`%s takes no value (see %s)\n", opt, where, see);
+	else
+		fprintf(stderr, "mino: unknown option `%s`%s (see %s)\n", opt, where, see);
+	return CMD_EXIT_USAGE;
+}
+
+int
+cmd_usage_error(const struct cmd_entry *entry, const char *fmt, ...)
+{
+	va_list ap;
+	_cleanup_free_ char *msg = NULL;
+
+	va_start(ap, fmt);
+	msg = xvasprintf(fmt, ap);
+	va_end(ap);
+	if (entry != NULL)
+		fprintf(stderr, "mino: %s (see mino help %s)\n", msg, entry->name);
+	else
+		fprintf(stderr, "mino: %s (see mino help)\n", msg);
+	return CMD_EXIT_USAGE;
+}
+
+int
+cmd_report(struct mino_error **err)
+{
+	if (err != NULL && *err != NULL) {
+		fprintf(stderr, "mino: %s\n", (*err)->msg != NULL ? (*err)->msg : "unknown error");
+		mino_error_release(err);
+	}
+	return CMD_EXIT_ERROR;
+}
+
+int
+cmd_connect(struct cmd_ctx *ctx, struct client **out)
+{
+	struct mino_error *err = NULL;
+	bool start = ctx->entry != NULL && (ctx->entry->flags & CMD_STARTDAEMON);
+
+	if (client_open(start, ctx->verbose, out, &err) < 0)
+		return cmd_report(&err);
+	return 0;
+}
+
+static int
+cmd_help_exec(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	const struct cmd_entry *e;
+
+	if (argc > 2)
+		return cmd_usage_error(&cmd_help_entry, "too many arguments");
+	if (argc < 2) {
+		cmd_print_help(stdout, NULL);
+		return CMD_EXIT_OK;
+	}
+	e = cmd_find(argv[1]);
+	if (e == NULL)
+		return cmd_usage_error(NULL, "unknown command `%s`", argv[1]);
+	cmd_print_help(stdout, e);
+	return CMD_EXIT_OK;
+}
+
+static int
+cmd_version_exec(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	if (argc > 1)
+		return cmd_usage_error(&cmd_version_entry, "too many arguments");
+	printf("mino %s\n", MINO_CLIENT_VERSION);
+	return CMD_EXIT_OK;
+}
