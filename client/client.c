@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "mino-build.h"
 #include "client.h"
 #include "fsutil.h"
 #include "jsonrpc.h"
@@ -328,7 +329,7 @@ client_hello(struct client *c, struct mino_error **err)
 	json_t *params;
 
 	params = json_pack("{s:i, s:s}", "protocol", MINO_PROTOCOL_VERSION,
-		"client", "mino " MINO_CLIENT_VERSION);
+		"client", "mino " MINO_VERSION);
 	if (client_call(c, "mino/hello", params, &result, err) < 0)
 		return -1;
 	log_debug("connected to %s (protocol %lld)", c->socket_path,

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mino-build.h"
 #include "client.h"
 #include "cmd.h"
 #include "xalloc.h"
@@ -198,6 +199,6 @@ cmd_version_exec(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	if (argc > 1)
 		return cmd_usage_error(&cmd_version_entry, "too many arguments");
-	printf("mino %s\n", MINO_CLIENT_VERSION);
+	printf("mino %s\n", MINO_VERSION);
 	return CMD_EXIT_OK;
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "mino-build.h"
 #include "client.h"
 #include "cmd.h"
 #include "log.h"
@@ -75,7 +76,7 @@ main(int argc, char **argv)
 			ctx.no_local = true;
 			break;
 		case MAIN_OPT_VERSION:
-			printf("mino %s\n", MINO_CLIENT_VERSION);
+			printf("mino %s\n", MINO_VERSION);
 			return CMD_EXIT_OK;
 		case 'h':
 			cmd_print_help(stdout, NULL);

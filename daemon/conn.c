@@ -39,6 +39,7 @@ struct conn {
 #define CONN_CLOSING 0x40        /* uv_close() was called */
 #define CONN_ABOVE_HIGH 0x80     /* write queue passed the high water mark */
 #define CONN_READ_PAUSED 0x100   /* input paused: the peer does not read */
+#define CONN_INPUT_HELD 0x200    /* input paused: a session's stdin is backed up */
 	uint64_t linger_until;   /* uv_now() deadline while lingering */
 	struct frame_reader fr;
 	char peer[64];
@@ -562,7 +563,8 @@ conn_write_cb(uv_write_t *req, int status)
 		return;
 	if (c->flags & CONN_READ_PAUSED) {
 		c->flags &= ~CONN_READ_PAUSED;
-		if (uv_read_start(conn_stream(c), conn_alloc_cb, conn_read_cb) < 0)
+		if (!(c->flags & CONN_INPUT_HELD) &&
+		    uv_read_start(conn_stream(c), conn_alloc_cb, conn_read_cb) < 0)
 			conn_kill(c, "cannot resume reading");
 	}
 	if (c->flags & CONN_ABOVE_HIGH) {
@@ -591,4 +593,26 @@ conn_total_write_queue(void)
 		if (!(c->flags & CONN_CLOSING))
 			n += conn_write_queue_size(c);
 	return n;
+}
+
+void
+conn_pause_input(struct conn *c)
+{
+	if (c->flags & (CONN_DEAD | CONN_INPUT_HELD))
+		return;
+	c->flags |= CONN_INPUT_HELD;
+	if (!(c->flags & CONN_READ_PAUSED))
+		uv_read_stop(conn_stream(c));
+}
+
+void
+conn_resume_input(struct conn *c)
+{
+	if (!(c->flags & CONN_INPUT_HELD))
+		return;
+	c->flags &= ~CONN_INPUT_HELD;
+	if (c->flags & (CONN_DEAD | CONN_READ_PAUSED))
+		return;
+	if (uv_read_start(conn_stream(c), conn_alloc_cb, conn_read_cb) < 0)
+		conn_kill(c, "cannot resume reading");
 }

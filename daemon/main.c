@@ -12,7 +12,7 @@
 #include <unistd.h>
 #include <uv.h>
 
-#include "config.h"
+#include "mino-build.h"
 #include "fsutil.h"
 #include "log.h"
 #include "mino-protocol.h"

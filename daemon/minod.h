@@ -18,7 +18,7 @@
 #include <uv.h>
 
 #include "error.h"
-#include "../common/config.h" /* not the generated config.h (same name, earlier in -I order) */
+#include "config.h"
 
 /* ---------- global daemon state (main.c) ---------- */
 struct minod {
@@ -55,6 +55,10 @@ size_t conn_write_queue_size(const struct conn *c);
 /* Mark dead; closed and freed at a safe point (uv_check), after
  * session_conn_closed() has been called for it. */
 void conn_kill(struct conn *c, const char *why);
+/* Stop / restart reading requests from a peer whose input a session cannot
+ * take yet (its stdin backlog is high): backpressure instead of loss. */
+void conn_pause_input(struct conn *c);
+void conn_resume_input(struct conn *c);
 
 /* ---------- dispatch (rpc.c) ---------- */
 struct rpc_call {

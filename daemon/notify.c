@@ -7,7 +7,7 @@
 #include <time.h>
 #include <uv.h>
 
-#include "config.h"
+#include "mino-build.h"
 #include "log.h"
 #include "minod.h"
 #include "server.h"

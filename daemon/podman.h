@@ -49,16 +49,28 @@ struct podman_facts {
 };
 extern struct podman_facts podman_facts;
 void podman_probe(void);
+/* Runs cb(arg) once the probe has finished (at once if it has, or if there
+ * is no podman): for daemon/status to defer its answer right after start. */
+void podman_probe_wait(void (*cb)(void *arg), void *arg);
 
 /* ---- argv builders (pure; tests/unit/test-podman-argv.c) ---- */
 
 /* Flags for podman_run_argv. */
 #define PODMAN_ARGV_NO_PIDS_LIMIT 0x1 /* rootless on cgroup v1: podman ignores it and warns on stderr */
 
-/* `PODMAN run --name mino-NAME --label ... IMAGE CMD...` for a session.
- * `cidfile` may be NULL.  NULL-terminated, free with podman_argv_free. */
+/* `PODMAN run --name=mino-NAME --label=mino.session=NAME --label=mino.id=ID
+ * --label=mino.tty=0|1 --label=mino.project=DIR [--label=mino.state=STATE_DIR]
+ * --cap-drop=ALL --security-opt=no-new-privileges [--pids-limit=4096] --init
+ * --pull=never [--network=MODE] -v DIR:WORKDIR -w WORKDIR [-e K=V]... [-v VOL]...
+ * [--cidfile=F] [--pidfile=P] --sig-proxy=false --detach-keys= -i [-t] IMAGE CMD...`.
+ * The cidfile appears when the container is created, the pidfile once its
+ * process exists (then it is running).  No --rm: minod records the exit code, then removes the container.
+ * --network is left out for "bridge" (podman's own default).  mino.state
+ * (minod.state_dir, if set) keeps minods of other state directories from
+ * adopting each other's containers.  NULL-terminated, free with
+ * podman_argv_free. */
 char **podman_run_argv(const struct session_spec *spec, const char *podman, const char *cidfile,
-    unsigned flags);
+    const char *pidfile, unsigned flags);
 /* `PODMAN exec -i [-t] [-e K=V]... mino-SESSION CMD...` */
 char **podman_exec_argv(const char *podman, const char *session, const char *const *cmd,
     const char *const *env, bool tty);

@@ -8,6 +8,8 @@
  * synchronously before on_done (6); children get minod.child_env (7);
  * queued input is capped (10).
  */
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -45,6 +47,7 @@ struct pty_proc {
 	unsigned grace_ms;
 	pty_output_fn on_output;
 	pty_done_fn on_done;
+	void (*on_input_low)(struct pty_proc *pp);
 	void *data;
 };
 
@@ -200,6 +203,7 @@ pty_proc_spawn(const struct pty_spawn_opts *o, struct mino_error **err)
 	pp->slave_fd = -1;
 	pp->on_output = o->on_output;
 	pp->on_done = o->on_done;
+	pp->on_input_low = o->on_input_low;
 	pp->data = o->data;
 	pty_live++;
 	uv_timer_init(minod.loop, &pp->timer);
@@ -506,10 +510,21 @@ pty_write_cb(uv_write_t *req, int status)
 {
 	struct pty_write *w = (struct pty_write *)req;
 
-	w->pp->in_queued -= w->len;
+	struct pty_proc *pp = w->pp;
+	bool was_high = pp->in_queued >= PTY_INPUT_LOW;
+
+	pp->in_queued -= w->len;
 	if (status < 0 && status != UV_ECANCELED)
-		log_debug("pty: input to child %d: %s", w->pp->proc.pid, uv_strerror(status));
+		log_debug("pty: input to child %d: %s", pp->proc.pid, uv_strerror(status));
 	free(w);
+	if (was_high && pp->in_queued < PTY_INPUT_LOW && !pp->done && pp->on_input_low != NULL)
+		pp->on_input_low(pp);
+}
+
+size_t
+pty_proc_input_queued(const struct pty_proc *pp)
+{
+	return pp->in_queued;
 }
 
 int
@@ -602,4 +617,54 @@ pty_proc_hangup(struct pty_proc *pp, unsigned grace_ms)
 	}
 	uv_process_kill(&pp->proc, SIGHUP);
 	uv_timer_start(&pp->timer, pty_timer_cb, grace_ms, 0);
+}
+
+static bool
+pty_environ_has(int dirfd, long pid, const char *entry, size_t elen)
+{
+	static char envbuf[64 * 1024];
+	char path[64];
+	ssize_t n;
+	size_t off;
+	int fd;
+
+	snprintf(path, sizeof path, "%ld/environ", pid);
+	fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, envbuf, sizeof envbuf - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	envbuf[n] = '\0';
+	for (off = 0; off < (size_t)n; off += strlen(envbuf + off) + 1)
+		if (strlen(envbuf + off) == elen && memcmp(envbuf + off, entry, elen) == 0)
+			return true;
+	return false;
+}
+
+unsigned
+pty_kill_marked(const char *env_entry, int sig)
+{
+	size_t elen = strlen(env_entry);
+	struct dirent *de;
+	unsigned n = 0;
+	pid_t self = getpid();
+	DIR *d;
+	long pid;
+
+	d = opendir("/proc");
+	if (d == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL) {
+		if (!isdigit((unsigned char)de->d_name[0]))
+			continue;
+		pid = strtol(de->d_name, NULL, 10);
+		if (pid <= 1 || pid == self)
+			continue;
+		if (pty_environ_has(dirfd(d), pid, env_entry, elen) && kill((pid_t)pid, sig) == 0)
+			n++;
+	}
+	closedir(d);
+	return n;
 }

@@ -33,11 +33,16 @@ struct pty_spawn_opts {
 	unsigned rows, cols;       /* tty: initial size */
 	pty_output_fn on_output;
 	pty_done_fn on_done;
+	void (*on_input_low)(struct pty_proc *pp); /* optional: queued input fell below LOW */
 	void *data;                /* the owner's, returned by pty_proc_data() */
 };
 
-/* Maximum input queued to the child and not yet written. */
-#define PTY_INPUT_MAX (1024u * 1024)
+/* Input queued to the child and not yet written: past HIGH the sender is
+ * paused until the queue drains below LOW (on_input_low); MAX is a hard cap
+ * for senders that ignore it. */
+#define PTY_INPUT_HIGH (256u * 1024)
+#define PTY_INPUT_LOW (64u * 1024)
+#define PTY_INPUT_MAX (8u * 1024 * 1024)
 
 struct pty_proc *pty_proc_spawn(const struct pty_spawn_opts *o, struct mino_error **err);
 void *pty_proc_data(const struct pty_proc *pp);
@@ -46,6 +51,7 @@ bool pty_proc_is_tty(const struct pty_proc *pp);
 
 /* Queues input for the child (the master for a tty, stdin otherwise). */
 int pty_proc_write(struct pty_proc *pp, const char *data, size_t len, struct mino_error **err);
+size_t pty_proc_input_queued(const struct pty_proc *pp);
 /* Closes the child's stdin once queued input is written (non-tty). */
 int pty_proc_close_stdin(struct pty_proc *pp, struct mino_error **err);
 /* TIOCSWINSZ on the master, then SIGWINCH to the child. */
@@ -57,6 +63,11 @@ void pty_proc_resume(struct pty_proc *pp);
 /* Shutdown: hang the child up (SIGHUP, SIGKILL after `grace_ms`); on_done
  * still runs. */
 void pty_proc_hangup(struct pty_proc *pp, unsigned grace_ms);
+
+/* Signals every process of ours whose environment holds the exact entry
+ * `env_entry` ("KEY=VALUE"): how the processes of a `podman exec` are found
+ * (podman does not forward signals to them).  Returns how many. */
+unsigned pty_kill_marked(const char *env_entry, int sig);
 
 /* pty_procs not yet freed (shutdown waits for 0). */
 unsigned pty_proc_count(void);

@@ -2,7 +2,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "config.h"
+#include "mino-build.h"
 #include "mino-protocol.h"
 #include "minod.h"
 #include "podman.h"
@@ -27,12 +27,12 @@ rpc_daemon_status_podman(void)
 		"runtime", podman_facts.runtime);
 }
 
-static int
-rpc_daemon_status_exec(struct rpc_call *call, json_t **result, struct mino_error **err)
+static json_t *
+rpc_daemon_status_result(void)
 {
 	time_t now = time(NULL);
 
-	*result = json_pack("{s:s, s:i, s:I, s:I, s:s?, s:s?, s:I, s:{s:I, s:I}, s:o?}",
+	return json_pack("{s:s, s:i, s:I, s:I, s:s?, s:s?, s:I, s:{s:I, s:I}, s:o?}",
 		"version", MINO_VERSION,
 		"protocol", MINO_PROTOCOL_VERSION,
 		"pid", (json_int_t)getpid(),
@@ -44,6 +44,34 @@ rpc_daemon_status_exec(struct rpc_call *call, json_t **result, struct mino_error
 		"running", (json_int_t)sessions_count_running(),
 		"total", (json_int_t)sessions_count_total(),
 		"podman", rpc_daemon_status_podman());
+}
+
+/* Right after start the podman probe may still be running: answer once it
+ * has finished, so a fresh daemon never reports podman as missing. */
+static void
+rpc_daemon_status_probed_cb(void *arg)
+{
+	struct rpc_deferred *d = arg;
+	json_t *result = rpc_daemon_status_result();
+	struct mino_error *err = NULL;
+
+	if (result == NULL) {
+		mino_make_error(&err, MINO_E_INTERNAL, 0, "cannot build the reply");
+		rpc_deferred_error(d, err);
+		mino_error_release(&err);
+		return;
+	}
+	rpc_deferred_reply(d, result);
+}
+
+static int
+rpc_daemon_status_exec(struct rpc_call *call, json_t **result, struct mino_error **err)
+{
+	if (!podman_facts.probed && minod.podman_path != NULL && call->id != NULL) {
+		podman_probe_wait(rpc_daemon_status_probed_cb, rpc_defer(call));
+		return RPC_DEFERRED;
+	}
+	*result = rpc_daemon_status_result();
 	if (*result == NULL)
 		return mino_make_error(err, MINO_E_INTERNAL, 0, "cannot build the reply");
 	return 0;

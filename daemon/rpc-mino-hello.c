@@ -4,7 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "config.h"
+#include "mino-build.h"
 #include "jsonrpc.h"
 #include "log.h"
 #include "mino-protocol.h"

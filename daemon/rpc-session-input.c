@@ -41,6 +41,8 @@ rpc_session_input_exec(struct rpc_call *call, json_t **result, struct mino_error
 		return mino_make_error(err, RPC_INVALID_PARAMS, 0, "`data` is not valid base64");
 	if (len > 0 && pty_proc_write(io->pp, (const char *)bytes, len, err) < 0)
 		return -1;
+	if (pty_proc_input_queued(io->pp) > PTY_INPUT_HIGH)
+		session_io_hold_input(io, call->conn);
 	if (eof && pty_proc_close_stdin(io->pp, err) < 0)
 		return -1;
 	*result = json_object();

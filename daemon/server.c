@@ -16,7 +16,7 @@
 #include <unistd.h>
 #include <uv.h>
 
-#include "config.h"
+#include "mino-build.h"
 #include "log.h"
 #include "mino-protocol.h"
 #include "minod.h"

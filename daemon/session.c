@@ -38,8 +38,12 @@
 #define SESSION_IMAGE_CACHE 16
 #define SESSION_HANGUP_GRACE_MS 3000
 #define SESSION_SHUTDOWN_MAX_MS 8000
+#define SESSION_STALL_MS 30000          /* paused this long: detach who is not reading */
 
 struct session_list session_all = TAILQ_HEAD_INITIALIZER(session_all);
+
+static uv_timer_t session_stall_timer;
+static bool session_stall_timer_init;
 
 static char *session_image_cache[SESSION_IMAGE_CACHE];
 static unsigned session_image_next;
@@ -54,7 +58,14 @@ static void session_rm_cb(struct podman_result *res, void *arg);
 static void session_inspect_cb(struct podman_result *res, void *arg);
 static void session_stop_cb(struct podman_result *res, void *arg);
 static void session_io_check_resume(struct session_io *io);
+static void session_stall_watch(void);
+static char *session_exec_marker(char **env, char ***envm);
+static void session_exec_kill(struct session_exec *ex);
 static void session_io_release(struct session_io *io);
+static void session_io_release_held(struct session_io *io, bool resume);
+static void session_io_unhold(struct session_io *io, struct conn *c);
+static void session_main_input_low(struct pty_proc *pp);
+static void session_exec_input_low(struct pty_proc *pp);
 static void session_fail(struct session *s, int exit_code, const char *error);
 static void session_answer_create(struct session *s);
 static void session_create_continue(struct session *s);
@@ -307,6 +318,8 @@ session_free(struct session *s)
 		conn_unref(s->owner);
 	free(s->stop_waiters);
 	free(s->cidfile);
+	free(s->pidfile);
+	free(s->name_json);
 	free(s->container_id);
 	session_spec_free(&s->spec);
 	free(s);
@@ -387,8 +400,10 @@ session_from_record(const json_t *rec, struct mino_error **err)
 	const char *name = json_string_value(json_object_get(rec, "name"));
 	json_t *code;
 
-	if (name == NULL || !name_is_valid(name))
-		return (void)mino_make_error(err, MINO_E_INTERNAL, 0, "record without a valid name"), NULL;
+	if (name == NULL || !name_is_valid(name)) {
+		mino_make_error(err, MINO_E_INTERNAL, 0, "record without a valid name");
+		return NULL;
+	}
 	spec.name = xstrdup(name);
 	spec.id = session_rec_str(rec, "id", "");
 	spec.project_dir = session_rec_str(rec, "project_dir", "");
@@ -530,13 +545,29 @@ session_stream_name(enum pty_stream st)
 	}
 }
 
+/* The session's name as a JSON string, escaped once. */
+static const char *
+session_name_json(struct session *s)
+{
+	json_t *j;
+
+	if (s->name_json == NULL) {
+		j = json_string(s->spec.name);
+		s->name_json = j ? json_dumps(j, JSON_ENCODE_ANY) : NULL;
+		json_decref(j);
+		if (s->name_json == NULL)
+			s->name_json = xstrdup("\"\"");
+	}
+	return s->name_json;
+}
+
 /* A whole framed session/output notification, built by hand: the only
  * JSON-escaped part is the session name. */
 static char *
 session_output_frame(struct session_io *io, enum pty_stream st, const char *data, size_t len,
     size_t *outlen)
 {
-	_cleanup_free_ char *name = json_dumps(json_string(io->s->spec.name), JSON_ENCODE_ANY);
+	const char *name = session_name_json(io->s);
 	char prefix[512], exec[32] = "", header[64];
 	int plen, hlen;
 	size_t blen, body;
@@ -548,7 +579,7 @@ session_output_frame(struct session_io *io, enum pty_stream st, const char *data
 	plen = snprintf(prefix, sizeof prefix,
 	    "{\"jsonrpc\":\"2.0\",\"method\":\"session/output\",\"params\":{\"session\":%s%s,"
 	    "\"stream\":\"%s\",\"seq\":%llu,\"data\":\"",
-	    name ? name : "\"\"", exec, session_stream_name(st), (unsigned long long)io->seq++);
+	    name, exec, session_stream_name(st), (unsigned long long)io->seq++);
 	blen = B64_ENCODED_LEN(len);
 	body = (size_t)plen + blen + sizeof suffix - 1;
 	hlen = snprintf(header, sizeof header, "Content-Length: %zu\r\n\r\n", body);
@@ -637,8 +668,61 @@ session_io_fanout(struct session_io *io, enum pty_stream st, const char *data, s
 	free(frame);
 	if (high && io->pp != NULL && !io->paused) {
 		io->paused = true;
+		io->paused_at = uv_now(minod.loop);
 		pty_proc_pause(io->pp);
+		session_stall_watch();
 	}
+}
+
+/* A client that does not read for SESSION_STALL_MS is detached so that it
+ * cannot stall the container for the others. */
+static void
+session_io_check_stall(struct session_io *io, uint64_t now)
+{
+	size_t i;
+
+	if (!io->paused || now - io->paused_at < SESSION_STALL_MS)
+		return;
+	for (i = 0; i < io->natt;) {
+		if (conn_write_queue_size(io->att[i]) > MINO_WRITE_LOW_WATER)
+			session_io_kick(io, i, "not reading its output");
+		else
+			i++;
+	}
+	session_io_check_resume(io);
+}
+
+static void
+session_stall_cb(uv_timer_t *t)
+{
+	struct session *s;
+	struct session_exec *ex;
+	uint64_t now = uv_now(minod.loop);
+	bool any = false;
+
+	TAILQ_FOREACH(s, &session_all, link) {
+		session_io_check_stall(&s->main, now);
+		any |= s->main.paused;
+		LIST_FOREACH(ex, &s->execs, link) {
+			session_io_check_stall(&ex->io, now);
+			any |= ex->io.paused;
+		}
+	}
+	if (!any)
+		uv_timer_stop(t);
+}
+
+static void
+session_stall_watch(void)
+{
+	if (minod.shutting_down)
+		return;
+	if (!session_stall_timer_init) {
+		uv_timer_init(minod.loop, &session_stall_timer);
+		session_stall_timer_init = true;
+	}
+	if (!uv_is_active((uv_handle_t *)&session_stall_timer))
+		uv_timer_start(&session_stall_timer, session_stall_cb, 1000, 1000);
 }
 
 static void
@@ -701,9 +785,67 @@ session_io_detach(struct session_io *io, struct conn *c)
 	return false;
 }
 
+void
+session_io_hold_input(struct session_io *io, struct conn *c)
+{
+	size_t i;
+
+	for (i = 0; i < io->nheld; i++)
+		if (io->held[i] == c)
+			return;
+	if (io->nheld == SESSION_IO_MAX_HELD)
+		return; /* PTY_INPUT_MAX still bounds the backlog */
+	conn_ref(c);
+	conn_pause_input(c);
+	io->held[io->nheld++] = c;
+}
+
+static void
+session_io_release_held(struct session_io *io, bool resume)
+{
+	while (io->nheld > 0) {
+		struct conn *c = io->held[--io->nheld];
+
+		if (resume)
+			conn_resume_input(c);
+		conn_unref(c);
+	}
+}
+
+/* `c` is going away: forget it without resuming. */
+static void
+session_io_unhold(struct session_io *io, struct conn *c)
+{
+	size_t i;
+
+	for (i = 0; i < io->nheld; i++)
+		if (io->held[i] == c) {
+			io->held[i] = io->held[--io->nheld];
+			conn_unref(c);
+			return;
+		}
+}
+
+static void
+session_main_input_low(struct pty_proc *pp)
+{
+	struct session *s = pty_proc_data(pp);
+
+	session_io_release_held(&s->main, true);
+}
+
+static void
+session_exec_input_low(struct pty_proc *pp)
+{
+	struct session_exec *ex = pty_proc_data(pp);
+
+	session_io_release_held(&ex->io, true);
+}
+
 static void
 session_io_release(struct session_io *io)
 {
+	session_io_release_held(io, true);
 	while (io->natt > 0)
 		session_io_remove_at(io, io->natt - 1);
 	free(io->att);
@@ -735,8 +877,10 @@ session_io_find(struct session *s, json_t *params, struct mino_error **err)
 
 	if (ej == NULL || json_is_null(ej) || (json_is_integer(ej) && json_integer_value(ej) == 0))
 		return &s->main;
-	if (!json_is_integer(ej))
-		return (void)mino_make_error(err, RPC_INVALID_PARAMS, 0, "`exec` must be an integer"), NULL;
+	if (!json_is_integer(ej)) {
+		mino_make_error(err, RPC_INVALID_PARAMS, 0, "`exec` must be an integer");
+		return NULL;
+	}
 	id = json_integer_value(ej);
 	LIST_FOREACH(ex, &s->execs, link)
 		if ((json_int_t)ex->io.exec_id == id)
@@ -815,6 +959,7 @@ session_spawn(struct session *s, char **argv, bool want_stdin, struct mino_error
 		.cols = s->main.cols,
 		.on_output = session_main_output,
 		.on_done = session_main_done,
+		.on_input_low = session_main_input_low,
 		.data = s,
 	};
 
@@ -834,10 +979,14 @@ session_start(struct session *s, struct mino_error **err)
 	int r;
 
 	free(s->cidfile);
+	free(s->pidfile);
 	s->cidfile = xasprintf("%s/%s.cid", session_cid_dir(), s->spec.name);
+	s->pidfile = xasprintf("%s/%s.pid", session_cid_dir(), s->spec.name);
 	if (unlink(s->cidfile) < 0 && errno != ENOENT)
 		log_warn("removing `%s`: %s", s->cidfile, strerror(errno));
-	argv = podman_run_argv(&s->spec, minod.podman_path, s->cidfile,
+	if (unlink(s->pidfile) < 0 && errno != ENOENT)
+		log_warn("removing `%s`: %s", s->pidfile, strerror(errno));
+	argv = podman_run_argv(&s->spec, minod.podman_path, s->cidfile, s->pidfile,
 	    podman_limits_ignored() ? PODMAN_ARGV_NO_PIDS_LIMIT : 0);
 	line = podman_argv_loggable(argv);
 	log_info("session %s: %s", s->spec.name, line);
@@ -933,25 +1082,58 @@ session_mark_running(struct session *s)
 		session_kill_container(s);
 }
 
+/* The pidfile: the container's process exists, so it runs. */
+static bool
+session_read_pid(const struct session *s)
+{
+	struct stat st;
+
+	return s->pidfile != NULL && stat(s->pidfile, &st) == 0 && st.st_size > 0;
+}
+
 static void
 session_cid_timer_cb(uv_timer_t *t)
 {
 	struct session *s = t->data;
 
-	if (s->status != SESSION_STARTING || s->abandoned) {
+	if (s->status != SESSION_STARTING || s->ended) {
 		session_stop_cid_timer(s);
 		return;
 	}
-	if (session_read_cid(s)) {
+	if (session_read_cid(s) && session_read_pid(s)) {
 		session_stop_cid_timer(s);
 		session_mark_running(s);
+		/* Stopping: the podman client was left to start it; now let it go. */
+		if (s->abandoned && s->main.pp != NULL)
+			pty_proc_hangup(s->main.pp, SESSION_HANGUP_GRACE_MS);
 		return;
 	}
 	if (++s->cid_polls >= SESSION_CID_POLLS) {
-		log_warn("session %s: no container id after %d s", s->spec.name,
+		log_warn("session %s: not running after %d s", s->spec.name,
 		    SESSION_CID_POLLS * SESSION_CID_POLL_MS / 1000);
 		session_stop_cid_timer(s);
+		if (s->abandoned && s->main.pp != NULL)
+			pty_proc_hangup(s->main.pp, SESSION_HANGUP_GRACE_MS);
 	}
+}
+
+/* After a restart the replay ring starts from the transcript's tail (both
+ * streams of a non-tty session come back as stdout). */
+static void
+session_seed_ring(struct session *s)
+{
+	_cleanup_free_ char *data = NULL;
+	struct mino_error *err = NULL;
+	size_t len = 0;
+
+	if (s->ring_len > 0)
+		return;
+	if (transcript_tail(s->spec.name, 0, SESSION_RING_MAX, &data, &len, &err) < 0) {
+		mino_error_release(&err);
+		return;
+	}
+	if (len > 0)
+		session_ring_append(s, s->spec.tty ? PTY_STREAM_PTY : PTY_STREAM_STDOUT, data, len);
 }
 
 /* Re-adoption: `podman attach` to a running container. */
@@ -967,6 +1149,7 @@ session_adopt(struct session *s, struct mino_error **err)
 	if (s->started_at == 0)
 		s->started_at = time(NULL);
 	argv = podman_attach_argv(minod.podman_path, s->spec.name, s->spec.tty);
+	session_seed_ring(s);
 	session_open_transcript(s);
 	r = session_spawn(s, argv, s->spec.tty, err);
 	podman_argv_free(argv);
@@ -1002,6 +1185,7 @@ session_main_done(struct pty_proc *pp, int64_t status, int sig)
 
 	s->main.pp = NULL;
 	s->main.paused = false;
+	session_io_release_held(&s->main, true);
 	if (s->abandoned || s->ended) {
 		session_unref(s);
 		return;
@@ -1096,6 +1280,8 @@ session_remove_container(struct session *s)
 
 	if (s->cidfile != NULL)
 		unlink(s->cidfile);
+	if (s->pidfile != NULL)
+		unlink(s->pidfile);
 	if (podman_capture(argv, session_rm_cb, name, &err) < 0) {
 		log_warn("session %s: %s", s->spec.name, err->msg);
 		mino_error_release(&err);
@@ -1283,6 +1469,7 @@ session_exec_done(struct pty_proc *pp, int64_t status, int sig)
 	struct session *s = ex->io.s;
 
 	ex->io.pp = NULL;
+	session_io_release_held(&ex->io, true);
 	log_info("session %s: exec %u ended (status %lld, signal %d)", s->spec.name, ex->io.exec_id,
 	    (long long)status, sig);
 	if (!s->abandoned)
@@ -1291,8 +1478,43 @@ session_exec_done(struct pty_proc *pp, int64_t status, int sig)
 	session_io_release(&ex->io);
 	if (ex->owner != NULL)
 		conn_unref(ex->owner);
+	free(ex->marker);
 	free(ex);
 	session_unref(s);
+}
+
+/* The caller's env plus MINO_EXEC=<nonce>, by which the exec's processes
+ * are found inside the container when they must be killed.  *envm is a
+ * borrowed-strings vector (free the array only); returns the marker. */
+static char *
+session_exec_marker(char **env, char ***envm)
+{
+	_cleanup_free_ char *nonce = session_new_id(8);
+	char *marker = xasprintf("MINO_EXEC=%s", nonce);
+	size_t n = 0, i;
+
+	while (env != NULL && env[n] != NULL)
+		n++;
+	*envm = xcalloc(n + 2, sizeof **envm);
+	for (i = 0; i < n; i++)
+		(*envm)[i] = env[i];
+	(*envm)[n] = marker;
+	return marker;
+}
+
+/* The exec's caller left: end its podman client and its processes. */
+static void
+session_exec_kill(struct session_exec *ex)
+{
+	unsigned n;
+
+	if (ex->io.pp == NULL)
+		return;
+	n = pty_kill_marked(ex->marker, SIGKILL);
+	log_info("session %s: exec %u: its client went away; killed %u processes", ex->io.s->spec.name,
+	    ex->io.exec_id, n);
+	pty_proc_close_stdin(ex->io.pp, NULL);
+	pty_proc_hangup(ex->io.pp, SESSION_HANGUP_GRACE_MS);
 }
 
 int
@@ -1301,7 +1523,7 @@ session_exec_start(struct session *s, struct conn *c, char **cmd, char **env, bo
 {
 	struct session_exec *ex, *e;
 	unsigned n = 0;
-	char **argv;
+	char **argv, **envm = NULL;
 	_cleanup_free_ char *line = NULL;
 	struct pty_spawn_opts o;
 	json_t *a;
@@ -1312,12 +1534,14 @@ session_exec_start(struct session *s, struct conn *c, char **cmd, char **env, bo
 		n++;
 	if (n >= SESSION_EXEC_MAX)
 		return mino_make_error(err, MINO_E_LIMIT, 0, "session `%s` has %u execs running", s->spec.name, n);
+	ex = xcalloc(1, sizeof *ex);
+	ex->marker = session_exec_marker(env, &envm);
 	argv = podman_exec_argv(minod.podman_path, s->spec.name, (const char *const *)cmd,
-	    (const char *const *)env, tty);
+	    (const char *const *)envm, tty);
+	free(envm);
 	line = podman_argv_loggable(argv);
 	log_info("session %s: %s", s->spec.name, line);
 
-	ex = xcalloc(1, sizeof *ex);
 	ex->io.s = s;
 	ex->io.exec_id = s->next_exec_id;
 	ex->io.tty = tty;
@@ -1331,10 +1555,12 @@ session_exec_start(struct session *s, struct conn *c, char **cmd, char **env, bo
 	o.cols = ex->io.cols;
 	o.on_output = session_exec_output;
 	o.on_done = session_exec_done;
+	o.on_input_low = session_exec_input_low;
 	o.data = ex;
 	ex->io.pp = pty_proc_spawn(&o, err);
 	podman_argv_free(argv);
 	if (ex->io.pp == NULL) {
+		free(ex->marker);
 		free(ex);
 		return mino_error_wrap(err, "exec in session `%s`", s->spec.name);
 	}
@@ -1377,20 +1603,21 @@ void
 session_conn_closed(struct conn *c)
 {
 	struct session *s, *snext;
-	struct session_exec *ex;
+	struct session_exec *ex, *exnext;
 
 	for (s = TAILQ_FIRST(&session_all); s != NULL; s = snext) {
 		session_ref(s);
 		session_io_detach(&s->main, c);
-		LIST_FOREACH(ex, &s->execs, link) {
+		session_io_unhold(&s->main, c);
+		/* session_exec_kill may end (and free) an exec at once */
+		for (ex = LIST_FIRST(&s->execs); ex != NULL; ex = exnext) {
+			exnext = LIST_NEXT(ex, link);
 			session_io_detach(&ex->io, c);
+			session_io_unhold(&ex->io, c);
 			if (ex->owner == c) {
 				conn_unref(ex->owner);
 				ex->owner = NULL;
-				if (ex->io.pp != NULL) {
-					pty_proc_close_stdin(ex->io.pp, NULL);
-					pty_proc_hangup(ex->io.pp, SESSION_HANGUP_GRACE_MS);
-				}
+				session_exec_kill(ex);
 			}
 		}
 		if (s->owner == c)
@@ -1497,20 +1724,34 @@ session_shutdown_poll_cb(uv_timer_t *t)
 	}
 }
 
+/* A session whose container is being started: hanging its podman client
+ * up now would leave the container "created", never started; the cid
+ * timer lets it go once it runs. */
+static bool
+session_shutdown_waits_start(const struct session *s)
+{
+	return s->status == SESSION_STARTING && s->main.pp != NULL && s->cid_timer != NULL;
+}
+
 void
 sessions_shutdown(void (*done)(void))
 {
 	struct session *s;
-	struct session_exec *ex;
+	struct session_exec *ex, *exnext;
 	struct mino_error *err = NULL;
 
 	log_info("sessions: leaving %u running sessions to re-adopt later", sessions_count_running());
 	reconcile_stop();
+	if (session_stall_timer_init) {
+		session_stall_timer_init = false;
+		uv_close((uv_handle_t *)&session_stall_timer, NULL);
+	}
 	mino_make_error(&err, MINO_E_SHUTTING_DOWN, 0, "minod is stopping");
 	TAILQ_FOREACH(s, &session_all, link) {
 		/* First: nothing that happens to the podman clients now is the session's end. */
 		s->abandoned = true;
-		session_stop_cid_timer(s);
+		if (!session_shutdown_waits_start(s))
+			session_stop_cid_timer(s);
 		if (s->create_reply != NULL) {
 			rpc_deferred_error(s->create_reply, err);
 			s->create_reply = NULL;
@@ -1523,11 +1764,13 @@ sessions_shutdown(void (*done)(void))
 	}
 	mino_error_release(&err);
 	TAILQ_FOREACH(s, &session_all, link) {
-		if (s->main.pp != NULL)
+		if (s->main.pp != NULL && !session_shutdown_waits_start(s))
 			pty_proc_hangup(s->main.pp, SESSION_HANGUP_GRACE_MS);
-		LIST_FOREACH(ex, &s->execs, link)
+		for (ex = LIST_FIRST(&s->execs); ex != NULL; ex = exnext) {
+			exnext = LIST_NEXT(ex, link);
 			if (ex->io.pp != NULL)
 				pty_proc_hangup(ex->io.pp, SESSION_HANGUP_GRACE_MS);
+		}
 		session_detach_all(s);
 		session_release_owner(s);
 	}

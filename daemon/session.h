@@ -50,6 +50,8 @@ void session_strv_free(char **v);
 json_t *session_strv_to_json(char *const *v);
 
 /* A stream of output to clients: the session's main process or an exec. */
+#define SESSION_IO_MAX_HELD 8
+
 struct session_io {
 	struct session *s;
 	unsigned exec_id;        /* 0: the session itself */
@@ -58,13 +60,24 @@ struct session_io {
 	size_t natt, catt;
 	uint64_t seq;
 	bool paused;
+	uint64_t paused_at;      /* uv_now() when paused */
 	bool tty;
 	unsigned rows, cols;
+	/* Connections whose reading is paused until the child's stdin backlog
+	 * drains (each holds a ref). */
+	struct conn *held[SESSION_IO_MAX_HELD];
+	size_t nheld;
 };
+
+/* session/input: pause the sender while the process's input backlog is
+ * above PTY_INPUT_HIGH; it is resumed when the backlog drains, the process
+ * ends or the session goes away. */
+void session_io_hold_input(struct session_io *io, struct conn *c);
 
 struct session_exec {
 	struct session_io io;
 	struct conn *owner;      /* ref held */
+	char *marker;            /* "MINO_EXEC=<nonce>" in its environment */
 	LIST_ENTRY(session_exec) link;
 };
 
@@ -102,7 +115,9 @@ struct session {
 	struct rpc_deferred **stop_waiters;
 	size_t nstop_waiters;
 
+	char *name_json;             /* the name, JSON-escaped (output frames) */
 	char *cidfile;
+	char *pidfile;               /* written once the container's process exists */
 	uv_timer_t *cid_timer;       /* polls the cidfile while starting */
 	unsigned cid_polls;
 

@@ -103,6 +103,36 @@ def podman_reason():
     return r
 
 
+_netns_base = []
+
+
+def prepare_rootless_netns(runtime_dir):
+    """Test-machine workaround for podman 4.3 with a runtime dir per test.
+
+    Podman keeps one rootless network namespace per user (for --network
+    bridge) under its pinned tmp dir, and bind-mounts the caller's
+    XDG_RUNTIME_DIR to <tmp>/rootless-netns/<XDG_RUNTIME_DIR> inside it; that
+    target only exists for the runtime dir that created the namespace, so a
+    second runtime dir fails with "failed to mount runtime directory for
+    rootless netns".  Users have one runtime dir, so only tests need this."""
+    if not _netns_base:
+        base = ""
+        try:
+            p = subprocess.run(["podman", "info", "--format", "{{.Store.RunRoot}}"],
+                               env=base_env(), capture_output=True, timeout=60)
+            runroot = p.stdout.decode().strip()
+            if p.returncode == 0 and runroot:
+                base = os.path.join(os.path.dirname(runroot), "libpod", "tmp", "rootless-netns")
+        except (OSError, subprocess.TimeoutExpired):
+            pass
+        _netns_base.append(base)
+    if _netns_base[0] and os.path.isdir(os.path.dirname(_netns_base[0])):
+        try:
+            os.makedirs(_netns_base[0] + runtime_dir, exist_ok=True)
+        except OSError:
+            pass
+
+
 # ---------------------------------------------------------------- framing
 
 def frame(msg):
@@ -294,7 +324,12 @@ class MinoEnv:
             os.symlink(home_containers, os.path.join(self.config_home, "containers"))
         self.config = os.path.join(self.config_home, "mino", "config.toml")
         with open(self.config, "w") as f:
-            f.write('[container]\nimage = "%s"\n\n[session]\nshell = "/bin/sh"\n' % IMAGE)
+            # network "none": podman 4.3's rootless bridge network shares one
+            # namespace per user that does not cope with a runtime dir per
+            # test (see prepare_rootless_netns); tests that need a network
+            # ask for --network bridge.
+            f.write('[container]\nimage = "%s"\nnetwork = "none"\n\n[session]\nshell = "/bin/sh"\n'
+                    % IMAGE)
             if config_extra:
                 f.write(config_extra)
         self.env = dict(base)
@@ -307,6 +342,8 @@ class MinoEnv:
         bindirs = [os.path.dirname(os.path.abspath(p)) for p in (MINO, MINOD) if os.path.sep in p]
         if bindirs:
             self.env["PATH"] = ":".join(bindirs + [self.env["PATH"]])
+        if podman_reason() is None:
+            prepare_rootless_netns(self.runtime)
         self.daemon = None
         self.daemon_log = os.path.join(self.root, "minod.log")
         self._log = None
@@ -499,6 +536,28 @@ class MinoEnv:
         with open(path, "rb") as f:
             return [json.loads(l) for l in f.read().splitlines() if l.strip()]
 
+    def release_rootless_netns(self):
+        """Podman leaves the rootless network namespace of this runtime dir
+        (and its slirp4netns) behind; unmount it and end that slirp4netns."""
+        netns = os.path.join(self.runtime, "netns")
+        if not os.path.isdir(netns):
+            return
+        for f in os.listdir(netns):
+            if f.startswith("rootless-netns"):
+                try:
+                    subprocess.run(["podman", "unshare", "umount", os.path.join(netns, f)],
+                                   env=self.env, capture_output=True, timeout=30)
+                except (OSError, subprocess.TimeoutExpired):
+                    pass
+        for pid in pids_with_cmdline(netns + "/rootless-netns"):
+            try:
+                with open("/proc/%d/cmdline" % pid, "rb") as fh:
+                    if not fh.read().startswith(b"/usr/bin/slirp4netns\0"):
+                        continue
+                os.kill(pid, signal.SIGTERM)
+            except OSError:
+                pass
+
     # -- teardown
     def cleanup(self):
         """Stops minod and removes any leftover containers; returns the
@@ -510,10 +569,14 @@ class MinoEnv:
         left = self.containers()
         for c in left:
             self.podman("rm", "-f", "-t", "0", c["id"], timeout=60)
+        self.release_rootless_netns()
         if self._log is not None:
             self._log.close()
             self._log = None
-        shutil.rmtree(self.root, ignore_errors=True)
+        if os.environ.get("MINO_TEST_KEEP"):
+            print("kept", self.root)
+        else:
+            shutil.rmtree(self.root, ignore_errors=True)
         return [c["name"] for c in left]
 
 

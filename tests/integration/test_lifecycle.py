@@ -43,8 +43,8 @@ def test_kill9_minod_readopts(menv):
     child = pexpect.spawn(MINO, ["run", "-n", tty, "--", "sh", "-c",
                                  'while read -r l; do eval "$l"; done'],
                           env=menv.env, cwd=menv.project, timeout=30 * SLOW)
-    child.sendline("echo before-kill")
-    child.expect("before-kill")
+    child.sendline("echo before-$((2+3))")
+    child.expect("before-5")
     menv.wait_status(live, "running")
 
     menv.kill9_daemon()
@@ -81,7 +81,7 @@ def test_kill9_minod_readopts(menv):
     # and stoppable
     p = menv.mino("stop", live)
     assert p.returncode == 0, p.stderr
-    assert menv.container_of(live) is None
+    assert wait_for(lambda: menv.container_of(live) is None, 10)
     assert menv.session(live)["status"] in ("stopped", "exited")
     assert wait_for(lambda: menv.containers() == [], 15), menv.containers()
 
@@ -95,8 +95,7 @@ def test_restart_marks_vanished_container(menv):
     # the container disappears behind minod's back
     assert menv.podman("rm", "-f", "-t", "0", "mino-" + name).returncode == 0
     menv.start_daemon()
-    s = menv.session(name)
-    assert s is not None and s["status"] in ("stopped", "exited", "failed"), s
+    s = menv.wait_status(name, ("stopped", "exited", "failed"), timeout=10)
     assert menv.session(name, all_=False) is None
 
 

@@ -143,7 +143,7 @@ def test_two_frames_one_write(d):
     b"Content-Length: \r\n\r\n",
     b"Content-Length: 5\r\nContent-Length: 5\r\n\r\n",
     b"X-Other: 1\r\nContent-Length: 2\r\n\r\n",
-    b"\r\n",
+    b"\r\n\r\n",
     b"no colon here\r\n\r\n",
     b"Content-Type: application/json\r\n\r\n",
 ])

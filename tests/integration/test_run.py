@@ -143,6 +143,21 @@ def test_network_none(menv):
     assert ifaces == [b"lo"], p.stdout
 
 
+def test_network_from_config(menv):
+    # the test config says container.network = "none"
+    p = menv.mino("run", "--", "cat", "/proc/net/dev")
+    assert p.returncode == 0, p.stderr
+    ifaces = [l.split(b":")[0].strip() for l in p.stdout.splitlines()[2:]]
+    assert ifaces == [b"lo"], p.stdout
+
+
+def test_network_bridge(menv):
+    p = menv.mino("run", "--network", "bridge", "--", "cat", "/proc/net/dev")
+    assert p.returncode == 0, p.stderr
+    ifaces = [l.split(b":")[0].strip() for l in p.stdout.splitlines()[2:]]
+    assert b"lo" in ifaces and len(ifaces) >= 2, p.stdout
+
+
 def test_missing_project(menv):
     p = menv.mino("run", "-p", os.path.join(menv.root, "nope"), "--", "true")
     _assert_clean_error(menv, p)

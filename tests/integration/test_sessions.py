@@ -141,7 +141,7 @@ def test_stop(menv):
     assert time.time() - t0 < 8, "graceful stop should not wait out a 10 s grace period"
     s = menv.session(name)
     assert s["status"] in ("stopped", "exited"), s
-    assert menv.container_of(name) is None
+    assert wait_for(lambda: menv.container_of(name) is None, 10)
     assert menv.session(name, all_=False) is None
 
 
@@ -152,7 +152,7 @@ def test_stop_force(menv):
     assert p.returncode == 0, p.stderr
     assert time.time() - t0 < 8
     assert menv.session(name)["status"] in ("stopped", "exited")
-    assert menv.container_of(name) is None
+    assert wait_for(lambda: menv.container_of(name) is None, 10)
 
 
 def test_stop_unknown(menv):
@@ -165,7 +165,7 @@ def test_logs_after_exit(menv):
     p = menv.mino("run", "-n", name, "--", "sh", "-c",
                   "for i in 1 2 3 4 5; do echo out$i; done; echo err1 >&2")
     assert p.returncode == 0
-    assert menv.container_of(name) is None
+    assert wait_for(lambda: menv.container_of(name) is None, 10)
     p = menv.mino("logs", name)
     assert p.returncode == 0, p.stderr
     assert b"out1\n" in p.stdout and b"out5\n" in p.stdout
@@ -305,7 +305,7 @@ def test_minod_sigterm_leaves_detached_running(menv):
     menv.start_daemon()
     assert menv.session(name, all_=False)["status"] == "running"
     assert menv.mino("stop", name).returncode == 0
-    assert menv.container_of(name) is None
+    assert wait_for(lambda: menv.container_of(name) is None, 10)
 
 
 def test_sigterm_clean_exit_log(menv):

@@ -31,8 +31,8 @@ def test_tty_exit_code_and_size(menv):
     child = spawn_mino(menv, "run", "-n", menv.name("sz"), "--", *LOOP, rows=31, cols=97)
     child.sendline("stty size")
     child.expect(r"31 97\r?\n")
-    child.sendline("[ -t 0 ] && [ -t 1 ] && echo is-a-tty")
-    child.expect("is-a-tty")
+    child.sendline("[ -t 0 ] && [ -t 1 ] && echo is-a-tty-$((1+1))")
+    child.expect("is-a-tty-2")
     child.sendline("exit 9")
     assert finish(child) == 9
 
@@ -52,10 +52,10 @@ def test_tty_resize(menv):
             break
     assert seen, "resize never reached the container"
     # and the container's processes get SIGWINCH
-    child.sendline("trap 'echo got-winch' WINCH; echo armed")
-    child.expect("armed")
+    child.sendline("trap 'echo got-$((1))winch' WINCH; echo armed-$((2*2))")
+    child.expect("armed-4")
     child.setwinsize(50, 100)
-    child.expect("got-winch", timeout=10 * SLOW)
+    child.expect("got-1winch", timeout=10 * SLOW)
     child.sendline("exit 0")
     assert finish(child) == 0
 
@@ -101,8 +101,8 @@ def test_raw_mode_restored_after_sigterm(menv):
     sh = _host_shell(menv)
     before = _stty(sh, os.path.join(menv.root, "before"))
     name = menv.name("rt")
-    sh.sendline('"%s" run -n %s -- sh -c "echo running; sleep 300"; echo "rc=$?"' % (MINO, name))
-    sh.expect("running")
+    sh.sendline('"%s" run -n %s -- sh -c "echo running-$((5*5)); sleep 300"; echo "rc=$?"' % (MINO, name))
+    sh.expect("running-25")
     pids = [p for p in pids_with_cmdline(name) if open("/proc/%d/cmdline" % p, "rb").read()
             .split(b"\0")[0] == MINO.encode()]
     assert len(pids) == 1, pids
@@ -135,7 +135,7 @@ def test_detach_and_attach_with_replay(menv):
     assert finish(child) == 5
     s = menv.wait_status(name, ("exited",))
     assert s["exit_code"] == 5
-    assert menv.container_of(name) is None
+    assert wait_for(lambda: menv.container_of(name) is None, 10)
 
 
 def test_detach_keys_not_eaten_singly(menv):
@@ -151,10 +151,10 @@ def test_detach_keys_not_eaten_singly(menv):
 def test_two_viewers_see_output(menv):
     name = menv.name("tv")
     first = spawn_mino(menv, "run", "-n", name, "--", *LOOP)
-    first.sendline("echo one")
-    first.expect("one")
+    first.sendline("echo one-$((0+1))")
+    first.expect("one-1")
     second = spawn_mino(menv, "attach", name)
-    second.expect("one")
+    second.expect("one-1")
     first.sendline("echo shared-$((3*3))")
     first.expect("shared-9")
     second.expect("shared-9")
@@ -167,7 +167,7 @@ def test_two_viewers_see_output(menv):
 def test_tty_client_killed_keeps_session(menv):
     name = menv.name("tk")
     child = spawn_mino(menv, "run", "-n", name, "--", *LOOP)
-    child.sendline("echo alive-1")
+    child.sendline("echo alive-$((0+1))")
     child.expect("alive-1")
     os.kill(child.pid, signal.SIGKILL)
     child.close(force=True)

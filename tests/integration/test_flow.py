@@ -1,0 +1,83 @@
+"""Flow control: a client that stops reading neither grows minod's memory
+without bound nor stalls the session for the other viewers."""
+
+import socket
+import time
+
+from minotest import SLOW, unb64
+
+
+def rss_kib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def test_stalled_viewer_does_not_stall_others(menv):
+    name = menv.name("flow")
+    p = menv.mino("run", "-d", "-n", name, "--", "yes",
+                  "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef")
+    assert p.returncode == 0, p.stderr
+    menv.wait_status(name, "running")
+    rss0 = rss_kib(menv.daemon.pid)
+
+    stalled = menv.client()
+    stalled.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    r = stalled.call("session/attach", {"session": name, "replay": False})
+    assert r["name"] == name
+    # from here on `stalled` reads nothing
+
+    reader = menv.client()
+    reader.call("session/attach", {"session": name, "replay": False})
+    want = 32 << 20
+    got = 0
+    peak = rss0
+    deadline = time.time() + 90 * SLOW
+    while got < want and time.time() < deadline:
+        try:
+            m = reader.read_message(timeout=5)
+        except (socket.timeout, TimeoutError):
+            break
+        assert m is not None, "minod closed the reading viewer"
+        if m.get("method") == "session/output":
+            got += len(unb64(m["params"]["data"]))
+            if got % (4 << 20) < 65536:
+                peak = max(peak, rss_kib(menv.daemon.pid))
+    peak = max(peak, rss_kib(menv.daemon.pid))
+    assert got >= want, "the reading viewer got only %d bytes: stalled by the other" % got
+    # the backlog of the stalled viewer is capped (8 MiB) plus working memory
+    assert peak - rss0 < 48 * 1024, "minod grew by %d KiB" % (peak - rss0)
+    # the stalled viewer was detached with a notification, and still is
+    # connected or closed, never served an unbounded backlog
+    stalled.sock.settimeout(10 * SLOW)
+    m = stalled.wait_note("session/detached", lambda m: m["params"]["session"] == name, timeout=60)
+    assert m["params"]["reason"]
+    reader.close()
+    stalled.close()
+    assert menv.mino("stop", "-f", name).returncode == 0
+
+
+def test_input_to_session_that_does_not_read(menv):
+    """Input for a command that never reads is capped, not queued forever."""
+    name = menv.name("inp")
+    p = menv.mino("run", "-d", "-n", name, "--", "sleep", "300")
+    assert p.returncode == 0, p.stderr
+    menv.wait_status(name, "running")
+    rss0 = rss_kib(menv.daemon.pid)
+    c = menv.client()
+    c.call("session/attach", {"session": name, "replay": False})
+    chunk = "A" * 49152   # base64 of 36 KiB
+    for _ in range(2000):   # ~70 MiB offered
+        try:
+            c.notify("session/input", {"session": name, "data": chunk})
+        except OSError:
+            break
+    time.sleep(1)
+    grown = rss_kib(menv.daemon.pid) - rss0
+    assert grown < 48 * 1024, "minod grew by %d KiB queueing input" % grown
+    c.close()
+    with menv.client() as other:
+        other.call("daemon/status")
+    assert menv.mino("stop", "-f", name).returncode == 0
