@@ -54,6 +54,7 @@ enum mino_errcode {
 	MINO_E_NOT_ATTACHED = 1014,
 	MINO_E_CONFIG = 1015,
 	MINO_E_IO = 1016,
+	MINO_E_TRUST_REQUIRED = 1017,
 };
 
 /* Returns the snake_case name of a code ("name_taken"), or NULL. */

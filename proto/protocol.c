@@ -29,6 +29,7 @@ static const struct {
 	{ MINO_E_NOT_ATTACHED, "not_attached" },
 	{ MINO_E_CONFIG, "config" },
 	{ MINO_E_IO, "io" },
+	{ MINO_E_TRUST_REQUIRED, "trust_required" },
 };
 
 const char *
