@@ -440,13 +440,24 @@ int
 client_call(struct client *c, const char *method, json_t *params, json_t **result,
 	struct mino_error **err)
 {
+	return client_call_data(c, method, params, result, NULL, err);
+}
+
+int
+client_call_data(struct client *c, const char *method, json_t *params, json_t **result,
+	json_t **data, struct mino_error **err)
+{
 	_cleanup_json_ json_t *reply = NULL;
 	json_t *res;
 
 	if (client_request(c, method, params, &reply, err) < 0)
 		return -1;
-	if (json_object_get(reply, "error") != NULL)
+	if (json_object_get(reply, "error") != NULL) {
+		res = json_object_get(json_object_get(reply, "error"), "data");
+		if (data != NULL && json_is_object(res))
+			*data = json_incref(res);
 		return client_reply_error(reply, err);
+	}
 	res = json_object_get(reply, "result");
 	*result = res != NULL && !json_is_null(res) ? json_incref(res) : json_object();
 	return 0;

@@ -37,6 +37,10 @@ int client_request(struct client *c, const char *method, json_t *params, json_t 
  * daemon) and *result is the result (new reference). */
 int client_call(struct client *c, const char *method, json_t *params, json_t **result,
 	struct mino_error **err);
+/* Same; on a JSON-RPC error *data (if non-NULL) gets the error's `data`
+ * object (new reference), if any. */
+int client_call_data(struct client *c, const char *method, json_t *params, json_t **result,
+	json_t **data, struct mino_error **err);
 /* Sends a notification (params stolen). */
 int client_notify(struct client *c, const char *method, json_t *params, struct mino_error **err);
 

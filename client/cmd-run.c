@@ -5,12 +5,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "client.h"
 #include "cmd.h"
 #include "jsonrpc.h"
+#include "mino-protocol.h"
 #include "names.h"
 #include "xalloc.h"
 
@@ -19,11 +21,52 @@ static int cmd_run_project(const char *arg, char **out);
 static char *cmd_run_volume(const char *spec);
 static int cmd_run_stream(struct client *c, json_t *result, bool interactive);
 static int cmd_run_append(json_t *array, char *s);
+static int cmd_run_create(struct client *c, json_t *params, bool ask, json_t **result);
 
 enum {
 	CMD_RUN_IMAGE = 0x100,
 	CMD_RUN_VOLUME,
 	CMD_RUN_NETWORK,
+	CMD_RUN_TRUST_LOCAL,
+	CMD_RUN_AWS,
+	CMD_RUN_NO_AWS,
+	CMD_RUN_GCP,
+	CMD_RUN_NO_GCP,
+	CMD_RUN_AZURE,
+	CMD_RUN_NO_AZURE,
+	CMD_RUN_ALL_CLOUDS,
+	CMD_RUN_NO_CACHE,
+	CMD_RUN_NETWORK_ALLOW,
+	CMD_RUN_NETWORK_PRESET,
+	CMD_RUN_LAYERS,
+};
+
+/* Boolean flags: the config key each sets, and to what. */
+static const struct {
+	int opt;
+	const char *key;
+	bool value;
+} cmd_run_bool_flags[] = {
+	{ CMD_RUN_AWS, "credentials.aws.enabled", true },
+	{ CMD_RUN_NO_AWS, "credentials.aws.enabled", false },
+	{ CMD_RUN_GCP, "credentials.gcp.enabled", true },
+	{ CMD_RUN_NO_GCP, "credentials.gcp.enabled", false },
+	{ CMD_RUN_AZURE, "credentials.azure.enabled", true },
+	{ CMD_RUN_NO_AZURE, "credentials.azure.enabled", false },
+	{ CMD_RUN_ALL_CLOUDS, "credentials.aws.enabled", true },
+	{ CMD_RUN_ALL_CLOUDS, "credentials.gcp.enabled", true },
+	{ CMD_RUN_ALL_CLOUDS, "credentials.azure.enabled", true },
+	{ CMD_RUN_NO_CACHE, "cache.enabled", false },
+};
+
+/* Flags with a value: the config key (text form, e.g. "a,b" for lists). */
+static const struct {
+	int opt;
+	const char *key;
+} cmd_run_text_flags[] = {
+	{ CMD_RUN_NETWORK_ALLOW, "container.network_allow" },
+	{ CMD_RUN_NETWORK_PRESET, "container.network_preset" },
+	{ CMD_RUN_LAYERS, "container.layers" },
 };
 
 static const struct option cmd_run_options[] = {
@@ -34,6 +77,18 @@ static const struct option cmd_run_options[] = {
 	{ "volume", required_argument, NULL, CMD_RUN_VOLUME },
 	{ "detach", no_argument, NULL, 'd' },
 	{ "network", required_argument, NULL, CMD_RUN_NETWORK },
+	{ "trust-local", no_argument, NULL, CMD_RUN_TRUST_LOCAL },
+	{ "aws", no_argument, NULL, CMD_RUN_AWS },
+	{ "no-aws", no_argument, NULL, CMD_RUN_NO_AWS },
+	{ "gcp", no_argument, NULL, CMD_RUN_GCP },
+	{ "no-gcp", no_argument, NULL, CMD_RUN_NO_GCP },
+	{ "azure", no_argument, NULL, CMD_RUN_AZURE },
+	{ "no-azure", no_argument, NULL, CMD_RUN_NO_AZURE },
+	{ "all-clouds", no_argument, NULL, CMD_RUN_ALL_CLOUDS },
+	{ "no-cache", no_argument, NULL, CMD_RUN_NO_CACHE },
+	{ "network-allow", required_argument, NULL, CMD_RUN_NETWORK_ALLOW },
+	{ "network-preset", required_argument, NULL, CMD_RUN_NETWORK_PRESET },
+	{ "layers", required_argument, NULL, CMD_RUN_LAYERS },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -42,7 +97,9 @@ const struct cmd_entry cmd_run_entry = {
 	.name = "run",
 	.alias = NULL,
 	.usage = "[-d] [-n name] [-p path] [--image image] [-e KEY=VALUE]... "
-		"[--volume HOST:CONTAINER]... [--network bridge|host|none] [-- command ...]",
+		"[--volume HOST:CONTAINER]... [--network bridge|host|none] [--trust-local] "
+		"[--[no-]aws] [--[no-]gcp] [--[no-]azure] [--all-clouds] [--no-cache] "
+		"[--network-allow RULES] [--network-preset P] [--layers L] [-- command ...]",
 	.summary = "start a sandboxed session and attach to it",
 	.help =
 		"options:\n"
@@ -54,6 +111,23 @@ const struct cmd_entry cmd_run_entry = {
 		"                             extra volume mount (repeatable)\n"
 		"  -d, --detach               run in the background and print the session name\n"
 		"      --network MODE         bridge (default), host or none\n"
+		"      --trust-local          trust the project's .mino.toml for this run\n"
+		"      --aws                  AWS credentials (credentials.aws.enabled)\n"
+		"      --no-aws               no AWS credentials for this run\n"
+		"      --gcp                  GCP credentials (credentials.gcp.enabled)\n"
+		"      --no-gcp               no GCP credentials for this run\n"
+		"      --azure                Azure credentials (credentials.azure.enabled)\n"
+		"      --no-azure             no Azure credentials for this run\n"
+		"      --all-clouds           --aws --gcp --azure\n"
+		"      --no-cache             no dependency caches (cache.enabled = false)\n"
+		"      --network-allow RULES  host:port,... allowlist (container.network_allow)\n"
+		"      --network-preset P     network preset (container.network_preset)\n"
+		"      --layers L             layers a,b (container.layers)\n"
+		"\n"
+		"Configuration: defaults < config.toml < the project's .mino.toml < environment\n"
+		"(MINO_LAYERS, MINO_TRUST_LOCAL) < these flags.  A .mino.toml that sets\n"
+		"security-sensitive keys is applied only once trusted: at a terminal mino asks;\n"
+		"otherwise those keys are skipped with a warning.\n"
 		"\n"
 		"When stdin and stdout are terminals the session gets a terminal and mino\n"
 		"puts yours in raw mode.  Detach with ctrl-p ctrl-q: the session keeps running\n"
@@ -155,18 +229,152 @@ cmd_run_stream(struct client *c, json_t *result, bool interactive)
 	return stream_run(c, &o);
 }
 
+static bool
+cmd_run_flag(json_t *flags, int ch, const char *arg)
+{
+	bool found = false;
+
+	for (size_t i = 0; i < sizeof cmd_run_bool_flags / sizeof cmd_run_bool_flags[0]; i++)
+		if (cmd_run_bool_flags[i].opt == ch) {
+			json_object_set_new(flags, cmd_run_bool_flags[i].key,
+			    json_boolean(cmd_run_bool_flags[i].value));
+			found = true;
+		}
+	for (size_t i = 0; i < sizeof cmd_run_text_flags / sizeof cmd_run_text_flags[0]; i++)
+		if (cmd_run_text_flags[i].opt == ch && arg != NULL) {
+			json_object_set_new(flags, cmd_run_text_flags[i].key, json_string(arg));
+			found = true;
+		}
+	return found;
+}
+
+/* The environment minod's resolution needs from us. */
+static json_t *
+cmd_run_client_env(void)
+{
+	static const char *const vars[] = { "MINO_LAYERS", "MINO_TRUST_LOCAL" };
+	json_t *env = json_object(), *j;
+	const char *v;
+
+	for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
+		v = getenv(vars[i]);
+		j = v != NULL ? json_string(v) : NULL;
+		if (j != NULL)
+			json_object_set_new(env, vars[i], j);
+	}
+	return env;
+}
+
+/* One line from the terminal, read byte by byte so nothing meant for the
+ * session is consumed.  Returns whether it starts with y (yes). */
+static bool
+cmd_run_read_yes(void)
+{
+	char line[16];
+	size_t n = 0;
+	ssize_t r;
+	char ch;
+
+	for (;;) {
+		r = read(STDIN_FILENO, &ch, 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0 || ch == '\n' || ch == '\r')
+			break;
+		if (n < sizeof line - 1)
+			line[n++] = ch;
+	}
+	line[n] = '\0';
+	return strcasecmp(line, "y") == 0 || strcasecmp(line, "yes") == 0;
+}
+
+/* Shows the untrusted keys of 1017's data and asks.  Returns whether the
+ * person trusts the file. */
+static bool
+cmd_run_ask_trust(json_t *data)
+{
+	const char *path = json_string_value(json_object_get(data, "path"));
+	json_t *keys = json_object_get(data, "keys"), *k;
+	_cleanup_free_ char *value = NULL;
+	size_t i;
+
+	fprintf(stderr, "mino: %s sets security-sensitive keys:\n", path ? path : "the project file");
+	json_array_foreach(keys, i, k) {
+		free(value);
+		value = json_dumps(json_object_get(k, "value"), JSON_ENCODE_ANY | JSON_COMPACT);
+		fprintf(stderr, "  %s = %s\n", json_string_value(json_object_get(k, "key")),
+		    value ? value : "?");
+	}
+	fprintf(stderr, "Trust this file? [y/N] ");
+	fflush(stderr);
+	return cmd_run_read_yes();
+}
+
+static int
+cmd_run_trust(struct client *c, json_t *data)
+{
+	_cleanup_json_ json_t *result = NULL;
+	struct mino_error *err = NULL;
+	json_t *p = json_object();
+
+	json_object_set(p, "path", json_object_get(data, "path"));
+	json_object_set(p, "sha256", json_object_get(data, "sha256"));
+	if (client_call(c, "config/trust", p, &result, &err) < 0)
+		return cmd_report(&err);
+	return 0;
+}
+
+/* session/create, answering the trust prompt (1017) when `ask`: yes
+ * records the trust and creates again, no creates again skipping the
+ * untrusted keys.  Prints the result's warnings.  Returns 0 or an exit
+ * status. */
+static int
+cmd_run_create(struct client *c, json_t *params, bool ask, json_t **result)
+{
+	struct mino_error *err = NULL;
+	json_t *data = NULL, *w;
+	size_t i;
+	int rc;
+
+	json_object_set_new(params, "interactive", json_boolean(ask));
+	for (int attempt = 0;; attempt++) {
+		if (client_call_data(c, "session/create", json_deep_copy(params), result, &data,
+		    &err) == 0)
+			break;
+		if (err->code != MINO_E_TRUST_REQUIRED || data == NULL || attempt > 2) {
+			json_decref(data);
+			return cmd_report(&err);
+		}
+		mino_error_release(&err);
+		if (cmd_run_ask_trust(data)) {
+			rc = cmd_run_trust(c, data);
+			if (rc != 0) {
+				json_decref(data);
+				return rc;
+			}
+		} else {
+			json_object_set_new(params, "trust_decision", json_string("skip"));
+		}
+		json_decref(data);
+		data = NULL;
+	}
+	json_array_foreach(json_object_get(*result, "warnings"), i, w)
+		fprintf(stderr, "mino: warning: %s\n", json_string_value(w));
+	return 0;
+}
+
 static int
 cmd_run_exec(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	_cleanup_json_ json_t *params = json_object();
 	_cleanup_json_ json_t *env = json_array();
 	_cleanup_json_ json_t *volumes = json_array();
+	_cleanup_json_ json_t *flags = json_object();
 	_cleanup_json_ json_t *result = NULL;
 	_cleanup_free_ char *project = NULL;
 	const char *project_arg = NULL, *name = NULL, *image = NULL, *network = NULL;
-	struct mino_error *err = NULL;
 	struct client *c = NULL;
-	bool detach = false, interactive;
+	bool detach = false, interactive, trust_local = false;
 	int ch, rc, rows, cols;
 
 	while ((ch = getopt_long(argc, argv, "+:n:p:e:dh", cmd_run_options, NULL)) != -1) {
@@ -194,10 +402,15 @@ cmd_run_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		case CMD_RUN_NETWORK:
 			network = optarg;
 			break;
+		case CMD_RUN_TRUST_LOCAL:
+			trust_local = true;
+			break;
 		case 'h':
 			cmd_print_help(stdout, &cmd_run_entry);
 			return CMD_EXIT_OK;
 		default:
+			if (cmd_run_flag(flags, ch, optarg))
+				break;
 			return cmd_getopt_error(&cmd_run_entry, ch, argv);
 		}
 	}
@@ -238,6 +451,11 @@ cmd_run_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		return cmd_usage_error(NULL, "config path `%s` is not valid UTF-8", ctx->config_path);
 	if (ctx->no_local)
 		json_object_set_new(params, "no_local", json_true());
+	if (trust_local)
+		json_object_set_new(params, "trust_local", json_true());
+	if (json_object_size(flags) > 0)
+		json_object_set(params, "flags", flags);
+	json_object_set_new(params, "client_env", cmd_run_client_env());
 
 	interactive = !detach && term_is_interactive();
 	json_object_set_new(params, "tty", json_boolean(detach || interactive));
@@ -252,9 +470,10 @@ cmd_run_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	rc = cmd_connect(ctx, &c);
 	if (rc != 0)
 		return rc;
-	if (client_call(c, "session/create", steal_pointer(&params), &result, &err) < 0) {
+	rc = cmd_run_create(c, params, term_is_interactive(), &result);
+	if (rc != 0) {
 		client_free(c);
-		return cmd_report(&err);
+		return rc;
 	}
 	if (detach) {
 		printf("%s\n", json_string_value(json_object_get(result, "name")));

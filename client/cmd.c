@@ -43,6 +43,9 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_stop_entry,
 	&cmd_logs_entry,
 	&cmd_status_entry,
+	&cmd_config_entry,
+	&cmd_init_entry,
+	&cmd_completions_entry,
 	&cmd_rpc_entry,
 	&cmd_help_entry,
 	&cmd_version_entry,
@@ -93,7 +96,7 @@ cmd_print_help(FILE *f, const struct cmd_entry *entry)
 		"  -h, --help           show this help\n\n"
 		"commands:\n");
 	for (e = cmd_table; *e != NULL; e++)
-		fprintf(f, "  %-9s %s\n", (*e)->name, (*e)->summary);
+		fprintf(f, "  %-11s %s\n", (*e)->name, (*e)->summary);
 	fprintf(f, "\nmino help COMMAND shows a command's options.\n");
 }
 

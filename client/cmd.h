@@ -27,6 +27,11 @@ struct cmd_entry {
 	const char *help;    /* option lines for `mino help NAME`, or NULL */
 	unsigned flags;
 #define CMD_STARTDAEMON 0x1  /* may auto-start minod */
+	/* Machine-readable options for completions: space-separated groups of
+	 * '|'-joined spellings, '=' at the end when the option takes a value:
+	 * "-n|--name= -d|--detach".  NULL: derived from the option lines of
+	 * `help` ("  -n, --name NAME   ..."). */
+	const char *options;
 	int (*exec)(struct cmd_ctx *ctx, int argc, char **argv);
 };
 
@@ -43,6 +48,9 @@ extern const struct cmd_entry cmd_logs_entry;
 extern const struct cmd_entry cmd_status_entry;
 extern const struct cmd_entry cmd_attach_entry;
 extern const struct cmd_entry cmd_rpc_entry;
+extern const struct cmd_entry cmd_config_entry;
+extern const struct cmd_entry cmd_init_entry;
+extern const struct cmd_entry cmd_completions_entry;
 extern const struct cmd_entry cmd_help_entry;
 extern const struct cmd_entry cmd_version_entry;
 

@@ -12,6 +12,12 @@
 void
 audit_event(const char *event, json_t *data)
 {
+	audit_event_if(cfg_bool(&minod.cfg, "general.audit_log"), event, data);
+}
+
+void
+audit_event_if(bool enabled, const char *event, json_t *data)
+{
 	_cleanup_json_ json_t *line = NULL;
 	_cleanup_free_ char *path = NULL;
 	_cleanup_free_ char *text = NULL;
@@ -19,7 +25,7 @@ audit_event(const char *event, json_t *data)
 	struct mino_error *err = NULL;
 	char ts[32];
 
-	if (!minod.cfg.general_audit_log || minod.state_dir == NULL) {
+	if (!enabled || minod.state_dir == NULL) {
 		json_decref(data);
 		return;
 	}

@@ -13,6 +13,7 @@
 #include <uv.h>
 
 #include "mino-build.h"
+#include "cfgfile.h"
 #include "fsutil.h"
 #include "log.h"
 #include "mino-protocol.h"
@@ -189,25 +190,43 @@ main_helper_dir(void)
 	return xstrdup(MINO_LIBEXECDIR);
 }
 
+/* defaults < the global config file.  On error *cfg is the defaults. */
 static int
-main_load_config(struct mino_config *cfg, struct mino_error **err)
+main_load_config(struct cfg *cfg, struct mino_error **err)
 {
 	_cleanup_free_ char *path = NULL;
+	struct cfg_layer global;
+	bool found;
 
-	config_init_defaults(cfg);
-	if (paths_config_file(NULL, &path, err) < 0 || config_load(cfg, path, err) < 0) {
-		config_free(cfg);
+	cfg_init(cfg);
+	if (paths_config_file(NULL, &path, err) < 0 ||
+	    cfgfile_load(path, CFG_SRC_GLOBAL, &global, &found, NULL, err) < 0)
 		return -1;
-	}
-	if (cfg->general_verbose)
-		log_set_verbose(true);
+	cfg_apply(cfg, &global);
+	cfg_layer_free(&global);
 	return 0;
+}
+
+/* A broken global file never stops minod: at start it runs with the
+ * defaults, on reload it keeps what it had; sessions that read the file
+ * fail with 1015 until it is fixed. */
+static void
+main_config_start(void)
+{
+	struct mino_error *err = NULL;
+
+	if (main_load_config(&minod.cfg, &err) < 0) {
+		log_err("configuration: %s; using the defaults", err->msg);
+		mino_error_release(&err);
+	}
+	if (cfg_bool(&minod.cfg, "general.verbose"))
+		log_set_verbose(true);
 }
 
 static void
 main_reload(void)
 {
-	struct mino_config cfg;
+	struct cfg cfg;
 	struct mino_error *err = NULL;
 
 	notify_reloading();
@@ -215,9 +234,12 @@ main_reload(void)
 	if (main_load_config(&cfg, &err) < 0) {
 		log_err("reload: %s; keeping the old configuration", err->msg);
 		mino_error_release(&err);
+		cfg_free(&cfg);
 	} else {
-		config_free(&minod.cfg);
+		cfg_free(&minod.cfg);
 		minod.cfg = cfg;
+		if (cfg_bool(&minod.cfg, "general.verbose"))
+			log_set_verbose(true);
 	}
 	notify_ready();
 }
@@ -275,8 +297,7 @@ main_setup(struct mino_error **err)
 		log_warn("podman not found in PATH; sessions cannot start");
 	minod.child_env = main_child_env();
 	minod.helper_dir = main_helper_dir();
-	if (main_load_config(&minod.cfg, err) < 0)
-		return -1;
+	main_config_start();
 	return 0;
 }
 
@@ -291,7 +312,7 @@ main_free(void)
 		for (char **e = minod.child_env; *e != NULL; e++)
 			free(*e);
 	free(minod.child_env);
-	config_free(&minod.cfg);
+	cfg_free(&minod.cfg);
 }
 
 int

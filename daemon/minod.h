@@ -18,7 +18,7 @@
 #include <uv.h>
 
 #include "error.h"
-#include "config.h"
+#include "cfgkeys.h"
 
 /* ---------- global daemon state (main.c) ---------- */
 struct minod {
@@ -27,7 +27,7 @@ struct minod {
 	char *state_dir;     /* owned: $XDG_STATE_HOME/mino */
 	char *helper_dir;    /* owned: where mino-pty-exec lives */
 	char *podman_path;   /* owned: absolute path of podman, NULL if not found */
-	struct mino_config cfg; /* the global config file's values at start / SIGHUP */
+	struct cfg cfg;      /* defaults < global config file, at start / SIGHUP */
 	time_t started;
 	bool shutting_down;
 	unsigned nclients;
@@ -70,6 +70,9 @@ struct rpc_call {
 	 * replay output after session/attach's result). */
 	void (*after_reply)(struct conn *c, void *arg);
 	void *after_arg;
+	/* Set by exec when it fails: extra fields of the error's `data`
+	 * (e.g. 1017's {path, sha256, keys}); owned, merged by rpc.c. */
+	json_t *error_data;
 };
 
 /* exec returns 0: *result (new reference, may be NULL for {}) is the reply;
@@ -123,5 +126,7 @@ extern const struct rpc_method rpc_session_exec_method;
 extern const struct rpc_method rpc_session_list_method;
 extern const struct rpc_method rpc_session_stop_method;
 extern const struct rpc_method rpc_session_logs_method;
+extern const struct rpc_method rpc_config_resolve_method;
+extern const struct rpc_method rpc_config_trust_method;
 
 #endif

@@ -115,7 +115,7 @@ reconcile_rebuild(const json_t *c, const char *name)
 	spec.image = xstrdup(v ? v : "");
 	spec.command = session_strv_from_json(json_object_get(c, "Command"));
 	spec.network = xstrdup("bridge");
-	spec.workdir = workdir_for_project(spec.project_dir, minod.cfg.container_workdir);
+	spec.workdir = workdir_for_project(spec.project_dir, cfg_string(&minod.cfg, "container.workdir"));
 	v = reconcile_label(c, "mino.tty");
 	spec.tty = v != NULL && strcmp(v, "1") == 0;
 	spec.detach = true;

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cfgresolve.h"
 #include "jsonrpc.h"
 #include "log.h"
 #include "minod.h"
@@ -85,22 +86,22 @@ rpc_session_create_name(void)
 	}
 }
 
-/* Everything but the per-session config. */
+/* Everything but the per-session config (image, network, env and
+ * volumes are checked here for their messages, then resolved as flags). */
 static int
-rpc_session_create_parse(json_t *p, struct session_spec *spec, const char **config, struct mino_error **err)
+rpc_session_create_parse(json_t *p, struct session_spec *spec, struct mino_error **err)
 {
 	const char *name = NULL, *project = NULL, *image = NULL, *network = NULL;
 	json_int_t rows = SESSION_DEFAULT_ROWS, cols = SESSION_DEFAULT_COLS;
-	bool no_local = false;
+	char **env = NULL, **volumes = NULL;
+	int r;
 
 	if (rpc_param_string(p, "name", false, &name, err) < 0 ||
 	    rpc_param_string(p, "project", true, &project, err) < 0 ||
 	    rpc_param_string(p, "image", false, &image, err) < 0 ||
 	    rpc_param_string(p, "network", false, &network, err) < 0 ||
-	    rpc_param_string(p, "config", false, config, err) < 0 ||
 	    rpc_param_bool(p, "tty", false, &spec->tty, err) < 0 ||
 	    rpc_param_bool(p, "detach", false, &spec->detach, err) < 0 ||
-	    rpc_param_bool(p, "no_local", false, &no_local, err) < 0 ||
 	    rpc_param_int(p, "rows", false, 1, 1000, &rows, err) < 0 ||
 	    rpc_param_int(p, "cols", false, 1, 1000, &cols, err) < 0)
 		return -1;
@@ -112,81 +113,138 @@ rpc_session_create_parse(json_t *p, struct session_spec *spec, const char **conf
 		return -1;
 	if (network != NULL && network_validate(network, err) < 0)
 		return -1;
-	if (rpc_session_create_strv(p, "command", NULL, &spec->command, err) < 0 ||
-	    rpc_session_create_strv(p, "env", env_validate, &spec->env, err) < 0 ||
-	    rpc_session_create_strv(p, "volumes", volume_validate, &spec->volumes, err) < 0)
+	if (rpc_session_create_strv(p, "command", NULL, &spec->command, err) < 0)
+		return -1;
+	r = rpc_session_create_strv(p, "env", env_validate, &env, err) < 0 ||
+	    rpc_session_create_strv(p, "volumes", volume_validate, &volumes, err) < 0 ? -1 : 0;
+	session_strv_free(env);
+	session_strv_free(volumes);
+	if (r < 0)
 		return -1;
 	if (spec->command != NULL && spec->command[0] == NULL)
 		return mino_make_error(err, MINO_E_INVALID_ARGUMENT, 0, "`command` is empty");
 	spec->name = name ? xstrdup(name) : NULL;
 	spec->project_dir = xstrdup(project);
-	spec->image = image ? xstrdup(image) : NULL;
-	spec->network = network ? xstrdup(network) : NULL;
 	spec->rows = (unsigned)rows;
 	spec->cols = (unsigned)cols;
 	return 0;
 }
 
-/* Defaults from the configuration the client names (or minod's). */
-static int
-rpc_session_create_defaults(struct session_spec *spec, const struct mino_config *cfg, struct mino_error **err)
+/* A vector from a list (CFG_LIST) or KEY=VALUE from a map (CFG_MAP). */
+static char **
+rpc_session_create_vec(const struct toml_value *v, int (*check)(const char *, struct mino_error **),
+    const char *key, struct mino_error **err)
 {
-	if (spec->image == NULL) {
-		spec->image = xstrdup(cfg->container_image);
-		if (rpc_session_create_image(spec->image, err) < 0)
-			return -1;
+	char **out = xcalloc(v->count + 1, sizeof *out);
+
+	for (size_t i = 0; i < v->count; i++) {
+		out[i] = v->type == TOML_TABLE ? xasprintf("%s=%s", v->items[i], v->values[i]) :
+		    xstrdup(v->items[i]);
+		if (check(out[i], err) < 0) {
+			session_strv_free(out);
+			mino_error_wrap(err, "%s", key);
+			return NULL;
+		}
 	}
-	if (spec->network == NULL) {
-		spec->network = xstrdup(cfg->container_network);
-		if (network_validate(spec->network, err) < 0)
-			return -1;
-	}
+	return out;
+}
+
+/* The session from the resolved configuration. */
+static int
+rpc_session_create_defaults(struct session_spec *spec, const struct cfg *cfg, struct mino_error **err)
+{
+	spec->image = xstrdup(cfg_string(cfg, "container.image"));
+	if (rpc_session_create_image(spec->image, err) < 0)
+		return mino_error_wrap(err, "container.image");
+	spec->network = xstrdup(cfg_string(cfg, "container.network"));
+	if (network_validate(spec->network, err) < 0)
+		return mino_error_wrap(err, "container.network");
+	spec->shell = xstrdup(cfg_string(cfg, "session.shell"));
 	if (spec->command == NULL) {
 		spec->command = xcalloc(2, sizeof *spec->command);
-		spec->command[0] = xstrdup(cfg->session_shell);
+		spec->command[0] = xstrdup(spec->shell);
 	}
-	spec->workdir = workdir_for_project(spec->project_dir, cfg->container_workdir);
+	spec->env = rpc_session_create_vec(cfg_value(cfg, "container.env"), env_validate,
+	    "container.env", err);
+	if (spec->env == NULL)
+		return -1;
+	spec->volumes = rpc_session_create_vec(cfg_value(cfg, "container.volumes"), volume_validate,
+	    "container.volumes", err);
+	if (spec->volumes == NULL)
+		return -1;
+	spec->no_audit = !cfg_bool(cfg, "general.audit_log");
+	spec->workdir = workdir_for_project(spec->project_dir, cfg_string(cfg, "container.workdir"));
 	if (spec->name == NULL)
 		spec->name = rpc_session_create_name();
 	spec->id = session_new_id(8);
 	return 0;
 }
 
+/* The trust gate's answer for this request: an untrusted project file with
+ * sensitive keys asks a person (1017) when one can answer and has not
+ * already said "skip"; otherwise its sensitive keys are skipped. */
+static int
+rpc_session_create_gate(struct rpc_call *call, const struct cfgfile_report *report,
+    struct mino_error **err)
+{
+	const char *decision = NULL;
+	bool interactive = false;
+
+	if (rpc_param_bool(call->params, "interactive", false, &interactive, err) < 0 ||
+	    rpc_param_string(call->params, "trust_decision", false, &decision, err) < 0)
+		return -1;
+	if (decision != NULL && strcmp(decision, "skip") != 0)
+		return mino_make_error(err, RPC_INVALID_PARAMS, 0,
+		    "`trust_decision` must be \"skip\"");
+	if (!cfgresolve_has_skipped(report) || !interactive || decision != NULL)
+		return 0;
+	call->error_data = cfgresolve_trust_data(report);
+	return mino_make_error(err, MINO_E_TRUST_REQUIRED, 0,
+	    "`%s` sets security-sensitive keys and is not trusted", report->local_path);
+}
+
+static void
+rpc_session_create_warnings(struct session_spec *spec, const struct cfgfile_report *report)
+{
+	_cleanup_json_ json_t *w = cfgresolve_warnings(report);
+	json_t *v;
+	size_t i;
+
+	json_array_foreach(w, i, v)
+		log_warn("%s", json_string_value(v));
+	spec->warnings = session_strv_from_json(w);
+}
+
 static int
 rpc_session_create_exec(struct rpc_call *call, json_t **result, struct mino_error **err)
 {
 	struct session_spec spec = { 0 };
-	struct mino_config local;
-	const struct mino_config *cfg = &minod.cfg;
-	const char *config = NULL;
-	bool attach, have_local = false;
+	struct cfgfile_report report;
+	struct cfg cfg;
+	bool attach, trust_local = false;
 	int r = -1;
 
-	if (rpc_session_create_parse(call->params, &spec, &config, err) < 0)
-		goto out;
-	attach = !spec.detach;
-	if (rpc_param_bool(call->params, "attach", false, &attach, err) < 0)
-		goto out;
-	if (config != NULL) {
-		config_init_defaults(&local);
-		have_local = true;
-		if (config_load(&local, config, err) < 0) {
-			if ((*err)->code == 0 || (*err)->code == MINO_E_INTERNAL)
-				(*err)->code = MINO_E_CONFIG;
-			goto out;
-		}
-		cfg = &local;
+	if (rpc_session_create_parse(call->params, &spec, err) < 0) {
+		session_spec_free(&spec);
+		return -1;
 	}
-	if (rpc_session_create_defaults(&spec, cfg, err) < 0)
+	attach = !spec.detach;
+	if (rpc_param_bool(call->params, "attach", false, &attach, err) < 0 ||
+	    cfgresolve_params(call->params, &cfg, &report, &trust_local, err) < 0 ||
+	    rpc_session_create_gate(call, &report, err) < 0 ||
+	    cfgresolve_check_supported(&cfg, err) < 0 ||
+	    rpc_session_create_defaults(&spec, &cfg, err) < 0)
 		goto out;
 	if (minod.podman_path == NULL) {
 		mino_make_error(err, MINO_E_PODMAN_MISSING, 0, "podman not found in minod's PATH");
 		goto out;
 	}
+	rpc_session_create_warnings(&spec, &report);
+	cfgresolve_audit(&report, trust_local, !spec.no_audit);
 	r = session_create(call, session_new(&spec), attach, result, err);
 out:
 	session_spec_free(&spec);
-	if (have_local)
-		config_free(&local);
+	cfg_free(&cfg);
+	cfgfile_report_free(&report);
 	return r;
 }

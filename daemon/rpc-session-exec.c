@@ -71,7 +71,8 @@ rpc_session_exec_exec(struct rpc_call *call, json_t **result, struct mino_error 
 	}
 	if (cmd == NULL) {
 		cmd = xcalloc(2, sizeof *cmd);
-		cmd[0] = xstrdup(minod.cfg.session_shell);
+		cmd[0] = xstrdup(s->spec.shell != NULL ? s->spec.shell :
+		    cfg_string(&minod.cfg, "session.shell"));
 	}
 	if (session_exec_start(s, call->conn, cmd, env, tty, (unsigned)rows, (unsigned)cols, &id, err) < 0)
 		goto out;

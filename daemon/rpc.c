@@ -15,6 +15,8 @@
 /* Sorted by name (strcmp); checked once at first use. */
 static const struct rpc_method *const rpc_method_table[] = {
 	&rpc_cancel_request_method,     /* $/cancelRequest */
+	&rpc_config_resolve_method,     /* config/resolve */
+	&rpc_config_trust_method,       /* config/trust */
 	&rpc_daemon_shutdown_method,    /* daemon/shutdown */
 	&rpc_daemon_status_method,      /* daemon/status */
 	&rpc_mino_hello_method,         /* mino/hello */
@@ -42,6 +44,7 @@ struct rpc_deferred {
 static const struct rpc_method *rpc_lookup(const char *);
 static void rpc_dispatch(struct conn *, struct rpc_msg *);
 static void rpc_reply_result(struct conn *, json_t *, json_t *);
+static void rpc_reply_error_data(struct conn *, json_t *, const struct mino_error *, json_t *);
 static void rpc_deferred_free(struct rpc_deferred *);
 static char *rpc_id_string(const json_t *);
 static bool rpc_body_is_notification(const char *, size_t, const struct mino_error *);
@@ -169,18 +172,22 @@ rpc_dispatch(struct conn *c, struct rpc_msg *msg)
 		call.params = params;
 		r = m->exec(&call, &result, &err);
 	}
-	if (r == RPC_DEFERRED)
+	if (r == RPC_DEFERRED) {
+		json_decref(call.error_data);
 		return;
+	}
 	if (r < 0) {
 		if (err == NULL)
 			mino_make_error(&err, MINO_E_INTERNAL, 0, "%s failed without an error", msg->method);
 		if (msg->id != NULL)
-			rpc_reply_error(c, msg->id, err);
+			rpc_reply_error_data(c, msg->id, err, call.error_data);
 		else
 			log_debug("conn %" PRIu64 ": notification %.100s: %s", conn_id(c), msg->method, err->msg);
 		mino_error_release(&err);
+		json_decref(call.error_data);
 		return;
 	}
+	json_decref(call.error_data);
 	if (msg->id != NULL)
 		rpc_reply_result(c, msg->id, result);
 	else
@@ -207,9 +214,21 @@ rpc_reply_result(struct conn *c, json_t *id, json_t *result)
 void
 rpc_reply_error(struct conn *c, json_t *id, const struct mino_error *err)
 {
-	json_t *msg;
+	rpc_reply_error_data(c, id, err, NULL);
+}
+
+/* With `extra` (borrowed, may be NULL) merged into the error's data. */
+static void
+rpc_reply_error_data(struct conn *c, json_t *id, const struct mino_error *err, json_t *extra)
+{
+	json_t *msg, *data;
 
 	msg = rpc_error_from(id != NULL ? id : json_null(), err);
+	if (msg != NULL && json_is_object(extra)) {
+		data = json_object_get(json_object_get(msg, "error"), "data");
+		if (json_is_object(data))
+			json_object_update_missing(data, extra);
+	}
 	if (msg == NULL) {
 		log_err("conn %" PRIu64 ": cannot build an error reply", conn_id(c));
 		return;

@@ -127,6 +127,8 @@ session_spec_free(struct session_spec *spec)
 	session_strv_free(spec->volumes);
 	free(spec->network);
 	free(spec->workdir);
+	free(spec->shell);
+	session_strv_free(spec->warnings);
 	memset(spec, 0, sizeof *spec);
 }
 
@@ -379,6 +381,9 @@ session_record_json(const struct session *s)
 	json_object_set_new(r, "ended_at", session_time_json(s->ended_at));
 	json_object_set_new(r, "detached", json_boolean(s->spec.detach));
 	json_object_set_new(r, "tty", json_boolean(s->spec.tty));
+	if (s->spec.shell != NULL)
+		json_object_set_new(r, "shell", json_string(s->spec.shell));
+	json_object_set_new(r, "audit_log", json_boolean(!s->spec.no_audit));
 	return r;
 }
 
@@ -413,6 +418,8 @@ session_from_record(const json_t *rec, struct mino_error **err)
 	spec.workdir = session_rec_str(rec, "workdir", "/workspace");
 	spec.tty = json_is_true(json_object_get(rec, "tty"));
 	spec.detach = json_is_true(json_object_get(rec, "detached"));
+	spec.shell = session_rec_str(rec, "shell", NULL);
+	spec.no_audit = json_is_false(json_object_get(rec, "audit_log"));
 	s = session_new(&spec);
 	if (session_status_from_name(json_string_value(json_object_get(rec, "status")), &s->status) < 0)
 		s->status = SESSION_EXITED;
@@ -1026,6 +1033,7 @@ session_create_result(const struct session *s)
 	json_object_set_new(r, "workdir", json_string(s->spec.workdir));
 	json_object_set_new(r, "image", json_string(s->spec.image));
 	json_object_set_new(r, "tty", json_boolean(s->spec.tty));
+	json_object_set_new(r, "warnings", session_strv_to_json(s->spec.warnings));
 	return r;
 }
 
@@ -1074,7 +1082,7 @@ session_mark_running(struct session *s)
 	a = json_object();
 	json_object_set_new(a, "name", json_string(s->spec.name));
 	json_object_set_new(a, "container_id", json_string(s->container_id));
-	audit_event("session.started", a);
+	audit_event_if(!s->spec.no_audit, "session.started", a);
 	log_info("session %s: running (container %.12s)", s->spec.name, s->container_id);
 	notify_status();
 	session_answer_create(s);
@@ -1332,7 +1340,7 @@ session_fail(struct session *s, int exit_code, const char *error)
 	a = json_object();
 	json_object_set_new(a, "name", json_string(s->spec.name));
 	json_object_set_new(a, "error", json_string(error));
-	audit_event("session.failed", a);
+	audit_event_if(!s->spec.no_audit, "session.failed", a);
 	session_io_send_exit(&s->main, true, exit_code, 0, "failed", error);
 	session_detach_all(s);
 	if (s->create_reply != NULL) {
@@ -1364,7 +1372,7 @@ session_end(struct session *s, bool have_code, int code, int sig, const char *er
 	a = json_object();
 	json_object_set_new(a, "name", json_string(s->spec.name));
 	json_object_set_new(a, "exit_code", have_code ? json_integer(code) : json_null());
-	audit_event("session.stopped", a);
+	audit_event_if(!s->spec.no_audit, "session.stopped", a);
 	log_info("session %s: %s (exit code %d, signal %d)", s->spec.name,
 	    session_status_name(s->status), have_code ? code : -1, sig);
 	session_io_send_exit(&s->main, have_code, code, sig, session_status_name(s->status), error);
@@ -1441,7 +1449,7 @@ session_stop(struct session *s, struct rpc_deferred *d, bool force)
 	a = json_object();
 	json_object_set_new(a, "name", json_string(s->spec.name));
 	json_object_set_new(a, "force", json_boolean(force));
-	audit_event("session.stop", a);
+	audit_event_if(!s->spec.no_audit, "session.stop", a);
 	if (s->status == SESSION_STARTING && s->container_id == NULL)
 		s->kill_when_started = true;
 	session_ref(s);
@@ -1573,7 +1581,7 @@ session_exec_start(struct session *s, struct conn *c, char **cmd, char **env, bo
 	a = json_object();
 	json_object_set_new(a, "name", json_string(s->spec.name));
 	json_object_set_new(a, "command", session_strv_to_json(cmd));
-	audit_event("session.exec", a);
+	audit_event_if(!s->spec.no_audit, "session.exec", a);
 	*exec_id = ex->io.exec_id;
 	return 0;
 }
@@ -1670,7 +1678,7 @@ session_cleanup_old(void)
 {
 	struct session *s, *next;
 	time_t now = time(NULL), t;
-	long hours = minod.cfg.session_auto_cleanup_hours;
+	long long hours = cfg_int(&minod.cfg, "session.auto_cleanup_hours");
 
 	if (hours <= 0)
 		return;
@@ -1681,7 +1689,7 @@ session_cleanup_old(void)
 		t = s->ended_at ? s->ended_at : s->created_at;
 		if (now - t < hours * 3600)
 			continue;
-		log_info("session %s: ended more than %ld hours ago; removing it", s->spec.name, hours);
+		log_info("session %s: ended more than %lld hours ago; removing it", s->spec.name, hours);
 		session_remove(s, true);
 	}
 }
@@ -1839,13 +1847,13 @@ session_launch(struct session *s, struct mino_error **err)
 	json_object_set_new(a, "project_dir", json_string(s->spec.project_dir));
 	json_object_set_new(a, "image", json_string(s->spec.image));
 	json_object_set_new(a, "command", session_strv_to_json(s->spec.command));
-	audit_event("session.created", a);
+	audit_event_if(!s->spec.no_audit, "session.created", a);
 	session_save(s);
 	if (session_start(s, err) < 0) {
 		a = json_object();
 		json_object_set_new(a, "name", json_string(s->spec.name));
 		json_object_set_new(a, "error", json_string((*err)->msg));
-		audit_event("session.failed", a);
+		audit_event_if(!s->spec.no_audit, "session.failed", a);
 		return -1;
 	}
 	return 0;

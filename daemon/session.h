@@ -39,6 +39,9 @@ struct session_spec {
 	char **volumes;
 	char *network;
 	char *workdir;
+	char *shell;       /* session.shell: exec's default command; NULL: minod's */
+	bool no_audit;     /* general.audit_log = false for this session */
+	char **warnings;   /* create's result `warnings` (not persisted) */
 	bool tty;
 	bool detach;
 	unsigned rows, cols;
@@ -196,7 +199,7 @@ bool session_image_cached(const char *image);
 void session_image_remember(const char *image);
 void session_image_forget(const char *image);
 
-/* Daily cleanup of ended sessions (cfg.session_auto_cleanup_hours). */
+/* Daily cleanup of ended sessions (session.auto_cleanup_hours). */
 void session_cleanup_old(void);
 
 /* reconcile.c: stop its timers (shutdown). */

@@ -144,3 +144,17 @@ def test_daemon_stopping_notification(bare_env):
         assert m["method"] == "daemon/stopping"
         assert c.wait_closed(10)
     assert bare_env.daemon.wait(timeout=15) == 0
+
+
+def test_minod_refuses_root(bare_env):
+    """uid 0 inside `podman unshare` is uid 0 to minod: it must refuse."""
+    import shutil
+    if shutil.which("podman") is None:
+        import pytest
+        pytest.skip("podman (for podman unshare) not installed")
+    p = subprocess.run(["podman", "unshare", MINOD], env=bare_env.env, capture_output=True,
+                       timeout=30 * SLOW, stdin=subprocess.DEVNULL)
+    err = p.stderr.decode(errors="replace")
+    assert p.returncode != 0, err
+    assert "root" in err.lower(), err
+    assert not os.path.exists(bare_env.sock)
