@@ -403,24 +403,26 @@ class MinoEnv:
     def daemon_pid(self):
         """pid of whatever minod serves our socket (also auto-started ones)."""
         try:
-            with self.client() as c:
-                return c.call("daemon/status")["pid"]
+            with Client(self.sock, timeout=3) as c:
+                r = c.request("mino/hello", {"protocol": PROTOCOL, "client": "minotest"}, timeout=3)
+                return r["result"]["pid"]
         except (OSError, EOFError, AssertionError, KeyError):
             return None
 
-    def stop_daemon(self, timeout=15.0):
+    def stop_daemon(self, timeout=10.0):
         pids = set()
         if self.daemon is not None and self.daemon.poll() is None:
             pids.add(self.daemon.pid)
-        p = self.daemon_pid() if os.path.exists(self.sock) else None
-        if p:
-            pids.add(p)
+        if not pids and os.path.exists(self.sock):
+            p = self.daemon_pid()      # one the client auto-started
+            if p:
+                pids.add(p)
         for pid in pids:
             try:
                 os.kill(pid, signal.SIGTERM)
             except ProcessLookupError:
                 pass
-        deadline = time.time() + timeout * SLOW
+        deadline = time.time() + timeout     # a healthy minod stops at once
         for pid in pids:
             while time.time() < deadline and pid_alive(pid):
                 if self.daemon is not None and pid == self.daemon.pid:
@@ -562,10 +564,14 @@ class MinoEnv:
     def cleanup(self):
         """Stops minod and removes any leftover containers; returns the
         names of the containers that were left over."""
+        proc = self.daemon
         try:
             self.stop_daemon()
         except Exception:
             pass
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+            proc.wait()
         left = self.containers()
         for c in left:
             self.podman("rm", "-f", "-t", "0", c["id"], timeout=60)

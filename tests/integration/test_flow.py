@@ -4,7 +4,7 @@ without bound nor stalls the session for the other viewers."""
 import socket
 import time
 
-from minotest import SLOW, unb64
+from minotest import SANITIZED, SLOW, Client, unb64
 
 
 def rss_kib(pid):
@@ -57,7 +57,9 @@ def test_stalled_viewer_does_not_stall_others(menv):
                          "stalled by the other" % (got, gap))
     assert gap < 40 * SLOW, "the reading viewer was stalled for %.1f s" % gap
     # the backlog of the stalled viewer is capped (8 MiB) plus working memory
-    assert peak - rss0 < 48 * 1024, "minod grew by %d KiB" % (peak - rss0)
+    # (ASan's quarantine keeps freed memory resident: no RSS check there)
+    if not SANITIZED:
+        assert peak - rss0 < 48 * 1024, "minod grew by %d KiB" % (peak - rss0)
     # the stalled viewer was detached with a notification, and still is
     # connected or closed, never served an unbounded backlog
     stalled.sock.settimeout(10 * SLOW)
@@ -78,15 +80,23 @@ def test_input_to_session_that_does_not_read(menv):
     c = menv.client()
     c.call("session/attach", {"session": name, "replay": False})
     chunk = "A" * 49152   # base64 of 36 KiB
-    for _ in range(2000):   # ~70 MiB offered
+    c.sock.settimeout(5)
+    deadline = time.time() + 20
+    for _ in range(2000):   # up to ~70 MiB offered, for at most ~25 s
+        if time.time() > deadline:
+            break
         try:
             c.notify("session/input", {"session": name, "data": chunk})
-        except OSError:
+        except OSError:     # minod stopped reading us: backpressure
             break
     time.sleep(1)
     grown = rss_kib(menv.daemon.pid) - rss0
-    assert grown < 48 * 1024, "minod grew by %d KiB queueing input" % grown
+    if not SANITIZED:
+        assert grown < 48 * 1024, "minod grew by %d KiB queueing input" % grown
     c.close()
-    with menv.client() as other:
-        other.call("daemon/status")
+    # the loop must still serve others (a blocking write to the PTY would
+    # wedge it)
+    with Client(menv.sock, timeout=5) as other:
+        r = other.request("mino/hello", {"protocol": 1, "client": "other"}, timeout=5)
+        assert "result" in r, r
     assert menv.mino("stop", "-f", name).returncode == 0

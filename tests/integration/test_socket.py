@@ -63,7 +63,6 @@ print("REPLY", data.decode(errors="replace"))
     out = p.stdout.decode(errors="replace")
     if p.returncode != 0 and "UID" not in out:
         pytest.skip("podman unshare cannot switch uid here: %s" % p.stderr.decode(errors="replace")[-300:])
-    print(out)
     assert "TIMEOUT" not in out, "minod neither refused nor closed the foreign peer:\n" + out
     assert '"result"' not in out, "minod served a foreign uid:\n" + out
     reply = out.split("REPLY", 1)[1].strip()
