@@ -112,7 +112,7 @@ paths_socket(char **out, struct mino_error **err)
 int
 paths_state_dir(char **out, struct mino_error **err)
 {
-	const char *xdg = paths_env("XDG_STATE_HOME"), *home;
+	const char *xdg = paths_env("XDG_STATE_HOME"), *home = NULL;
 
 	if (xdg != NULL) {
 		*out = xasprintf("%s/mino", xdg);
@@ -127,7 +127,7 @@ paths_state_dir(char **out, struct mino_error **err)
 int
 paths_config_file(const char *override, char **out, struct mino_error **err)
 {
-	const char *env = getenv("MINO_CONFIG"), *xdg = paths_env("XDG_CONFIG_HOME"), *home;
+	const char *env = getenv("MINO_CONFIG"), *xdg = paths_env("XDG_CONFIG_HOME"), *home = NULL;
 
 	if (override != NULL) {
 		*out = xstrdup(override);

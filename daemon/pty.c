@@ -30,7 +30,7 @@
 
 struct pty_proc {
 	uv_process_t proc;
-	uv_tty_t master;        /* tty */
+	uv_pipe_t master;       /* tty: the master, as a non-blocking stream */
 	uv_pipe_t in, out, err; /* non-tty */
 	uv_timer_t timer;
 	bool tty;
@@ -124,15 +124,20 @@ pty_spawn_tty(struct pty_proc *pp, const struct pty_spawn_opts *o, uv_process_op
 
 	if (pty_open(o->rows ? o->rows : 24, o->cols ? o->cols : 80, &master, &slave, err) < 0)
 		return -1;
-	r = uv_tty_init(minod.loop, &pp->master, master, 0);
+	/* Not uv_tty_init: libuv cannot reopen a master, and then falls back
+	 * to blocking writes, so a command that does not read its terminal
+	 * would wedge the whole loop.  As a pipe the master is non-blocking;
+	 * EIO at the end is handled as EOF (pitfall 5). */
+	uv_pipe_init(minod.loop, &pp->master, 0);
+	pp->handles++;
+	pp->master_init = true; /* pty_abort() closes it on failure */
+	pp->master.data = pp;
+	r = uv_pipe_open(&pp->master, master);
 	if (r < 0) {
 		close(master);
 		close(slave);
-		return mino_make_error(err, MINO_E_INTERNAL, -r, "uv_tty_init");
+		return mino_make_error(err, MINO_E_INTERNAL, -r, "uv_pipe_open on the PTY master");
 	}
-	pp->handles++;
-	pp->master_init = true;
-	pp->master.data = pp;
 	pp->slave_fd = slave;
 	for (i = 0; i < 3; i++) {
 		stdio[i].flags = UV_INHERIT_FD;

@@ -1090,13 +1090,38 @@ session_mark_running(struct session *s)
 		session_kill_container(s);
 }
 
-/* The pidfile: the container's process exists, so it runs. */
+/* The pidfile names the container's process once the runtime has created
+ * it; it runs once that process is no longer the runtime's init waiting to
+ * be started (comm "runc:[2:INIT]", or crun's).  A hangup of the podman
+ * client between create and start would leave the container "initialized",
+ * so only a started process counts.  A process already gone has run. */
 static bool
 session_read_pid(const struct session *s)
 {
-	struct stat st;
+	char buf[64], path[64], comm[32];
+	ssize_t n;
+	long pid;
+	int fd;
 
-	return s->pidfile != NULL && stat(s->pidfile, &st) == 0 && st.st_size > 0;
+	if (s->pidfile == NULL || (fd = open(s->pidfile, O_RDONLY | O_CLOEXEC)) < 0)
+		return false;
+	n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	pid = strtol(buf, NULL, 10);
+	if (pid <= 0)
+		return false;
+	snprintf(path, sizeof path, "/proc/%ld/comm", pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return true;
+	n = read(fd, comm, sizeof comm - 1);
+	close(fd);
+	if (n <= 0)
+		return true;
+	comm[n] = '\0';
+	return strncmp(comm, "runc", 4) != 0 && strncmp(comm, "crun", 4) != 0;
 }
 
 static void
