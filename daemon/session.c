@@ -2,10 +2,13 @@
  *
  * Every chunk of a session's output goes to its transcript, its 64 KiB
  * replay ring and every attached connection as a session/output
- * notification framed by hand (the hot path).  A connection whose write
- * queue passes MINO_WRITE_HIGH_WATER pauses the session's reads until all
- * are back under MINO_WRITE_LOW_WATER; one past MINO_WRITE_HARD_CAP is
- * detached instead, so no client can stall a container for the others.
+ * notification framed by hand (the hot path).  The session's reads pause
+ * only when every attached connection's write queue is past
+ * MINO_WRITE_HIGH_WATER (nobody can take more: backpressure to the
+ * container), and resume when the fastest is back under
+ * MINO_WRITE_LOW_WATER.  A connection that falls behind the others grows
+ * to MINO_WRITE_HARD_CAP and is then detached, so no client can stall a
+ * container for the others.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -642,7 +645,7 @@ session_io_fanout(struct session_io *io, enum pty_stream st, const char *data, s
 {
 	char *frame, *copy;
 	size_t flen, i, last = 0;
-	bool any = false, high = false;
+	bool any = false, all_high = true;
 
 	for (i = 0; i < io->natt;) {
 		if (conn_is_dead(io->att[i])) {
@@ -669,11 +672,11 @@ session_io_fanout(struct session_io *io, enum pty_stream st, const char *data, s
 			memcpy(copy, frame, flen);
 			conn_send_framed(io->att[i], copy, flen);
 		}
-		if (conn_write_queue_size(io->att[i]) > MINO_WRITE_HIGH_WATER)
-			high = true;
+		if (conn_write_queue_size(io->att[i]) <= MINO_WRITE_HIGH_WATER)
+			all_high = false;
 	}
 	free(frame);
-	if (high && io->pp != NULL && !io->paused) {
+	if (all_high && io->pp != NULL && !io->paused) {
 		io->paused = true;
 		io->paused_at = uv_now(minod.loop);
 		pty_proc_pause(io->pp);
@@ -739,9 +742,12 @@ session_io_check_resume(struct session_io *io)
 
 	if (!io->paused)
 		return;
+	/* Resume as soon as one live reader has drained (or none is left). */
 	for (i = 0; i < io->natt; i++)
-		if (!conn_is_dead(io->att[i]) && conn_write_queue_size(io->att[i]) > MINO_WRITE_LOW_WATER)
-			return;
+		if (!conn_is_dead(io->att[i]) && conn_write_queue_size(io->att[i]) <= MINO_WRITE_LOW_WATER)
+			break;
+	if (io->natt > 0 && i == io->natt)
+		return;
 	io->paused = false;
 	if (io->pp != NULL)
 		pty_proc_resume(io->pp);

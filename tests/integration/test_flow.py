@@ -39,9 +39,9 @@ def test_stalled_viewer_does_not_stall_others(menv):
     deadline = time.time() + 150 * SLOW
     while got < want and time.time() < deadline:
         try:
-            # minod may pause the session for a bounded time (its stall
-            # timer, 30 s) before it detaches the viewer that does not read
-            m = reader.read_message(timeout=45)
+            # minod keeps serving the reader while the stalled viewer's
+            # backlog grows to its cap (then that viewer is detached)
+            m = reader.read_message(timeout=15)
         except (socket.timeout, TimeoutError):
             break
         assert m is not None, "minod closed the reading viewer"
@@ -55,7 +55,7 @@ def test_stalled_viewer_does_not_stall_others(menv):
     peak = max(peak, rss_kib(menv.daemon.pid))
     assert got >= want, ("the reading viewer got only %d bytes (longest pause %.1f s): "
                          "stalled by the other" % (got, gap))
-    assert gap < 40 * SLOW, "the reading viewer was stalled for %.1f s" % gap
+    assert gap < 5 * SLOW, "the reading viewer was stalled for %.1f s" % gap
     # the backlog of the stalled viewer is capped (8 MiB) plus working memory
     # (ASan's quarantine keeps freed memory resident: no RSS check there)
     if not SANITIZED:
