@@ -25,7 +25,7 @@
 #include "pty.h"
 #include "xalloc.h"
 
-#define PTY_READ_SIZE (64u * 1024)
+#define PTY_READ_SIZE (256u * 1024)
 #define PTY_EOF_GRACE_MS 5000     /* pipes still open after exit: a grandchild holds them */
 
 struct pty_proc {
