@@ -47,7 +47,6 @@ static int cmd_config_resolve_rpc(struct cmd_ctx *ctx, const char *project, json
 	struct mino_error **err);
 static int cmd_config_resolve_local(struct cmd_ctx *ctx, const char *project, json_t **result,
 	struct mino_error **err);
-static json_t *cmd_config_value_to_json(const struct toml_value *v);
 static void cmd_config_value_from_json(json_t *j, struct toml_value *v);
 static void cmd_config_render(json_t *result, struct buf *out);
 static int cmd_config_trust_rpc(struct cmd_ctx *ctx, const char *path, const char *sha256,
@@ -189,34 +188,6 @@ cmd_config_resolve_rpc(struct cmd_ctx *ctx, const char *project, json_t **result
 	return rc < 0 ? -1 : 0;
 }
 
-static json_t *
-cmd_config_value_to_json(const struct toml_value *v)
-{
-	json_t *j;
-
-	switch (v->type) {
-	case TOML_STRING:
-		return json_string(v->string);
-	case TOML_INTEGER:
-		return json_integer(v->integer);
-	case TOML_BOOLEAN:
-		return json_boolean(v->boolean);
-	case TOML_ARRAY:
-		j = json_array();
-		for (size_t i = 0; i < v->count; i++)
-			json_array_append_new(j, json_string(v->items[i]));
-		return j;
-	case TOML_TABLE:
-		j = json_object();
-		for (size_t i = 0; i < v->count; i++)
-			json_object_set_new(j, v->items[i], json_string(v->values[i]));
-		return j;
-	case TOML_NONE:
-		break;
-	}
-	return json_null();
-}
-
 /* Same shape as config/resolve's result, from the library in this process
  * (a daemon that predates config/resolve). */
 static int
@@ -265,7 +236,7 @@ cmd_config_resolve_local(struct cmd_ctx *ctx, const char *project, json_t **resu
 		else if (file && s->origin != NULL)
 			origin = json_string(s->origin);
 		json_array_append_new(entries, json_pack("{s:s, s:o, s:s, s:o}", "key",
-			cfgkeys_table[i].name, "value", cmd_config_value_to_json(&s->value), "source",
+			cfgkeys_table[i].name, "value", toml_value_to_json(&s->value), "source",
 			cfgkeys_source_name(s->source), "origin", origin));
 	}
 	warnings = json_array();
@@ -277,7 +248,7 @@ cmd_config_resolve_local(struct cmd_ctx *ctx, const char *project, json_t **resu
 		for (size_t i = 0; i < rep.skipped.count; i++)
 			json_array_append_new(skipped, json_pack("{s:s, s:o}", "key",
 				rep.skipped.items[i].key->name, "value",
-				cmd_config_value_to_json(&rep.skipped.items[i].value)));
+				toml_value_to_json(&rep.skipped.items[i].value)));
 		json_object_set_new(res, "local", json_pack("{s:s, s:s, s:b, s:o}", "path",
 			rep.local_path, "sha256", rep.local_sha256, "trusted", rep.local_trusted,
 			"skipped", skipped));

@@ -1175,3 +1175,31 @@ fail:
 		*bad = i;
 	return false;
 }
+
+json_t *
+toml_value_to_json(const struct toml_value *v)
+{
+	json_t *j;
+
+	switch (v->type) {
+	case TOML_STRING:
+		return json_string(v->string);
+	case TOML_INTEGER:
+		return json_integer(v->integer);
+	case TOML_BOOLEAN:
+		return json_boolean(v->boolean);
+	case TOML_ARRAY:
+		j = json_array();
+		for (size_t i = 0; i < v->count; i++)
+			json_array_append_new(j, json_string(v->items[i]));
+		return j;
+	case TOML_TABLE:
+		j = json_object();
+		for (size_t i = 0; i < v->count; i++)
+			json_object_set_new(j, v->items[i], json_string(v->values[i]));
+		return j;
+	case TOML_NONE:
+		break;
+	}
+	return json_null();
+}

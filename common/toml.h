@@ -23,6 +23,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <jansson.h>
+
 #include "buf.h"
 #include "error.h"
 
@@ -114,5 +116,9 @@ bool toml_is_bare_key(const char *s);
 /* Whether `s` (len bytes) is well-formed UTF-8 without NUL; on failure
  * *bad is the offset of the first bad byte. */
 bool toml_utf8_valid(const char *s, size_t len, size_t *bad);
+
+/* The value as JSON: strings, integers, booleans, arrays of strings and
+ * objects of strings; null for TOML_NONE.  A new reference. */
+json_t *toml_value_to_json(const struct toml_value *v);
 
 #endif

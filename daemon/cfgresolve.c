@@ -277,34 +277,6 @@ cfgresolve_has_skipped(const struct cfgfile_report *report)
 }
 
 json_t *
-cfgresolve_value_json(const struct toml_value *v)
-{
-	json_t *j;
-
-	switch (v->type) {
-	case TOML_STRING:
-		return json_string(v->string);
-	case TOML_INTEGER:
-		return json_integer(v->integer);
-	case TOML_BOOLEAN:
-		return json_boolean(v->boolean);
-	case TOML_ARRAY:
-		j = json_array();
-		for (size_t i = 0; i < v->count; i++)
-			json_array_append_new(j, json_string(v->items[i]));
-		return j;
-	case TOML_TABLE:
-		j = json_object();
-		for (size_t i = 0; i < v->count; i++)
-			json_object_set_new(j, v->items[i], json_string(v->values[i]));
-		return j;
-	case TOML_NONE:
-		break;
-	}
-	return json_null();
-}
-
-json_t *
 cfgresolve_layer_json(const struct cfg_layer *l)
 {
 	json_t *arr = json_array(), *e;
@@ -312,7 +284,7 @@ cfgresolve_layer_json(const struct cfg_layer *l)
 	for (size_t i = 0; i < l->count; i++) {
 		e = json_object();
 		json_object_set_new(e, "key", json_string(l->items[i].key->name));
-		json_object_set_new(e, "value", cfgresolve_value_json(&l->items[i].value));
+		json_object_set_new(e, "value", toml_value_to_json(&l->items[i].value));
 		json_array_append_new(arr, e);
 	}
 	return arr;

@@ -29,8 +29,6 @@ bool cfgresolve_has_skipped(const struct cfgfile_report *report);
 
 /* [{key, value}] of a layer (values as JSON). */
 json_t *cfgresolve_layer_json(const struct cfg_layer *l);
-/* A config value as JSON. */
-json_t *cfgresolve_value_json(const struct toml_value *v);
 
 /* The request's warnings: the one-line "untrusted keys skipped" text. */
 json_t *cfgresolve_warnings(const struct cfgfile_report *report);

@@ -36,7 +36,7 @@ rpc_config_resolve_entries(const struct cfg *cfg)
 
 		e = json_object();
 		json_object_set_new(e, "key", json_string(cfgkeys_table[i].name));
-		json_object_set_new(e, "value", cfgresolve_value_json(&s->value));
+		json_object_set_new(e, "value", toml_value_to_json(&s->value));
 		json_object_set_new(e, "source", json_string(cfgkeys_source_name(s->source)));
 		json_object_set_new(e, "origin", rpc_config_resolve_origin(s));
 		json_array_append_new(arr, e);
