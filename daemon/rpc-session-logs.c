@@ -37,6 +37,7 @@ rpc_session_logs_exec(struct rpc_call *call, json_t **result, struct mino_error 
 	if (rpc_param_int(call->params, "lines", false, 0, 1000000000, &lines, err) < 0 ||
 	    rpc_param_bool(call->params, "follow", false, &follow, err) < 0)
 		return -1;
+	transcript_flush(s->transcript);
 	if (transcript_tail(s->spec.name, (size_t)lines, RPC_SESSION_LOGS_MAX, &data, &len, err) < 0)
 		return -1;
 	b64 = b64_encode(data, len, &blen);

@@ -1,4 +1,11 @@
-/* transcript.c: a session's output on disk (transcript.h). */
+/* transcript.c: a session's output on disk (transcript.h).
+ *
+ * Writes are batched in memory and reach the file at most once a second
+ * (TRANSCRIPT_FLUSH_MS; also when closed and before every read), so a
+ * session streaming hundreds of MiB does not pay for writing all of it to
+ * disk only to rotate it away: between two flushes at most the last
+ * TRANSCRIPT_MAX..2*TRANSCRIPT_MAX bytes are kept, in two buffers swapped
+ * without copying.  What is dropped would have been rotated out anyway. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -15,13 +22,27 @@
 #include "transcript.h"
 #include "xalloc.h"
 
+#define TRANSCRIPT_FLUSH_MS 1000
+#define TRANSCRIPT_KEEP_CAP (256u * 1024) /* buffer memory kept after a flush */
+
 struct transcript {
 	char *path;
 	char *path1;
 	int fd;
 	size_t size;
 	int failed;
+	struct buf cur;          /* newest unwritten output */
+	struct buf prev;         /* the TRANSCRIPT_MAX bytes before `cur`, if it filled */
+	uint64_t last_flush;     /* uv_now() */
+	struct transcript *next; /* transcript_all */
 };
+
+static struct transcript *transcript_all;
+static uv_timer_t transcript_timer;
+static bool transcript_timer_on;
+
+static void transcript_disk_write(struct transcript *t, const char *data, size_t len);
+static void transcript_timer_cb(uv_timer_t *timer);
 
 static int
 transcript_open_fd(struct transcript *t, int extra_flags)
@@ -49,7 +70,44 @@ transcript_open(const char *name, struct mino_error **err)
 		free(t);
 		return NULL;
 	}
+	buf_init(&t->cur);
+	buf_init(&t->prev);
+	t->last_flush = uv_now(minod.loop);
+	t->next = transcript_all;
+	transcript_all = t;
+	if (!transcript_timer_on) {
+		uv_timer_init(minod.loop, &transcript_timer);
+		uv_timer_start(&transcript_timer, transcript_timer_cb, TRANSCRIPT_FLUSH_MS, TRANSCRIPT_FLUSH_MS);
+		uv_unref((uv_handle_t *)&transcript_timer);
+		transcript_timer_on = true;
+	}
 	return t;
+}
+
+static void
+transcript_timer_cb(uv_timer_t *timer)
+{
+	struct transcript *t;
+
+	for (t = transcript_all; t != NULL; t = t->next)
+		transcript_flush(t);
+}
+
+void
+transcript_flush(struct transcript *t)
+{
+	if (t == NULL)
+		return;
+	t->last_flush = uv_now(minod.loop);
+	if (t->prev.len > 0)
+		transcript_disk_write(t, t->prev.data, t->prev.len);
+	if (t->cur.len > 0)
+		transcript_disk_write(t, t->cur.data, t->cur.len);
+	t->prev.len = t->cur.len = 0;
+	if (t->prev.cap > TRANSCRIPT_KEEP_CAP)
+		buf_free(&t->prev);
+	if (t->cur.cap > TRANSCRIPT_KEEP_CAP)
+		buf_free(&t->cur);
 }
 
 static void
@@ -76,9 +134,28 @@ transcript_rotate(struct transcript *t)
 void
 transcript_write(struct transcript *t, const char *data, size_t len)
 {
-	ssize_t n;
+	struct buf tmp;
 
 	if (t == NULL || t->failed)
+		return;
+	if (t->cur.len + len > TRANSCRIPT_MAX && t->cur.len > 0) {
+		/* `cur` is full: it becomes `prev`, the older `prev` is dropped */
+		tmp = t->prev;
+		t->prev = t->cur;
+		t->cur = tmp;
+		t->cur.len = 0;
+	}
+	buf_append(&t->cur, data, len);
+	if (uv_now(minod.loop) - t->last_flush >= TRANSCRIPT_FLUSH_MS)
+		transcript_flush(t);
+}
+
+static void
+transcript_disk_write(struct transcript *t, const char *data, size_t len)
+{
+	ssize_t n;
+
+	if (t->failed)
 		return;
 	if (t->size > 0 && t->size + len > TRANSCRIPT_MAX) {
 		transcript_rotate(t);
@@ -102,8 +179,18 @@ transcript_write(struct transcript *t, const char *data, size_t len)
 void
 transcript_close(struct transcript *t)
 {
+	struct transcript **pp;
+
 	if (t == NULL)
 		return;
+	transcript_flush(t);
+	for (pp = &transcript_all; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == t) {
+			*pp = t->next;
+			break;
+		}
+	buf_free(&t->cur);
+	buf_free(&t->prev);
 	if (t->fd >= 0)
 		close(t->fd);
 	free(t->path);

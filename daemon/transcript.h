@@ -15,6 +15,8 @@ struct transcript;
 struct transcript *transcript_open(const char *name, struct mino_error **err);
 /* Appends; IO errors are logged once and the transcript goes quiet. */
 void transcript_write(struct transcript *t, const char *data, size_t len);
+/* Writes what is batched in memory to the file (before reading it). */
+void transcript_flush(struct transcript *t);
 void transcript_close(struct transcript *t);
 void transcript_remove(const char *name);
 
