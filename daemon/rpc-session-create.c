@@ -21,28 +21,6 @@ const struct rpc_method rpc_session_create_method = {
 	.exec = rpc_session_create_exec,
 };
 
-/* The strings of a JSON array, each checked with `check` (may be NULL). */
-static int
-rpc_session_create_strv(json_t *params, const char *key, int (*check)(const char *, struct mino_error **),
-    char ***out, struct mino_error **err)
-{
-	json_t *arr = NULL, *v;
-	size_t i;
-
-	if (rpc_param_strv(params, key, false, &arr, err) < 0)
-		return -1;
-	if (arr == NULL)
-		return 0;
-	json_array_foreach(arr, i, v) {
-		if (strlen(json_string_value(v)) != json_string_length(v))
-			return mino_make_error(err, MINO_E_INVALID_ARGUMENT, 0, "`%s` contains a NUL byte", key);
-		if (check != NULL && check(json_string_value(v), err) < 0)
-			return -1;
-	}
-	*out = session_strv_from_json(arr);
-	return 0;
-}
-
 static int
 rpc_session_create_project(const char *project, struct mino_error **err)
 {
@@ -113,10 +91,10 @@ rpc_session_create_parse(json_t *p, struct session_spec *spec, struct mino_error
 		return -1;
 	if (network != NULL && network_validate(network, err) < 0)
 		return -1;
-	if (rpc_session_create_strv(p, "command", NULL, &spec->command, err) < 0)
+	if (session_strv_param(p, "command", NULL, &spec->command, err) < 0)
 		return -1;
-	r = rpc_session_create_strv(p, "env", env_validate, &env, err) < 0 ||
-	    rpc_session_create_strv(p, "volumes", volume_validate, &volumes, err) < 0 ? -1 : 0;
+	r = session_strv_param(p, "env", env_validate, &env, err) < 0 ||
+	    session_strv_param(p, "volumes", volume_validate, &volumes, err) < 0 ? -1 : 0;
 	session_strv_free(env);
 	session_strv_free(volumes);
 	if (r < 0)

@@ -19,28 +19,6 @@ const struct rpc_method rpc_session_exec_method = {
 };
 
 static int
-rpc_session_exec_strv(json_t *params, const char *key, bool envs, char ***out, struct mino_error **err)
-{
-	json_t *arr = NULL, *v;
-	size_t i;
-
-	if (rpc_param_strv(params, key, false, &arr, err) < 0)
-		return -1;
-	if (arr == NULL)
-		return 0;
-	json_array_foreach(arr, i, v) {
-		if (strlen(json_string_value(v)) != json_string_length(v))
-			return mino_make_error(err, MINO_E_INVALID_ARGUMENT, 0, "`%s` contains a NUL byte", key);
-		if (envs && env_validate(json_string_value(v), err) < 0)
-			return -1;
-	}
-	if (!envs && json_array_size(arr) == 0)
-		return mino_make_error(err, MINO_E_INVALID_ARGUMENT, 0, "`%s` is empty", key);
-	*out = session_strv_from_json(arr);
-	return 0;
-}
-
-static int
 rpc_session_exec_exec(struct rpc_call *call, json_t **result, struct mino_error **err)
 {
 	struct session *s;
@@ -56,9 +34,13 @@ rpc_session_exec_exec(struct rpc_call *call, json_t **result, struct mino_error 
 	    rpc_param_bool(call->params, "tty", false, &tty, err) < 0 ||
 	    rpc_param_int(call->params, "rows", false, 1, 1000, &rows, err) < 0 ||
 	    rpc_param_int(call->params, "cols", false, 1, 1000, &cols, err) < 0 ||
-	    rpc_session_exec_strv(call->params, "command", false, &cmd, err) < 0 ||
-	    rpc_session_exec_strv(call->params, "env", true, &env, err) < 0)
+	    session_strv_param(call->params, "command", NULL, &cmd, err) < 0 ||
+	    session_strv_param(call->params, "env", env_validate, &env, err) < 0)
 		goto out;
+	if (cmd != NULL && cmd[0] == NULL) {
+		mino_make_error(err, MINO_E_INVALID_ARGUMENT, 0, "`command` is empty");
+		goto out;
+	}
 	if (name != NULL) {
 		s = session_find(name);
 		if (s == NULL) {

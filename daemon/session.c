@@ -108,6 +108,27 @@ session_strv_from_json(const json_t *arr)
 	return v;
 }
 
+int
+session_strv_param(json_t *params, const char *key, int (*check)(const char *, struct mino_error **),
+    char ***out, struct mino_error **err)
+{
+	json_t *arr = NULL, *v;
+	size_t i;
+
+	if (rpc_param_strv(params, key, false, &arr, err) < 0)
+		return -1;
+	if (arr == NULL)
+		return 0;
+	json_array_foreach(arr, i, v) {
+		if (strlen(json_string_value(v)) != json_string_length(v))
+			return mino_make_error(err, MINO_E_INVALID_ARGUMENT, 0, "`%s` contains a NUL byte", key);
+		if (check != NULL && check(json_string_value(v), err) < 0)
+			return -1;
+	}
+	*out = session_strv_from_json(arr);
+	return 0;
+}
+
 json_t *
 session_strv_to_json(char *const *v)
 {

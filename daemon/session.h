@@ -49,6 +49,10 @@ struct session_spec {
 
 void session_spec_free(struct session_spec *spec);
 char **session_strv_from_json(const json_t *arr); /* array of strings; NULL if none */
+/* params[key], an optional array of strings without NUL bytes, each checked
+ * with `check` (may be NULL); *out untouched when absent. */
+int session_strv_param(json_t *params, const char *key, int (*check)(const char *, struct mino_error **),
+    char ***out, struct mino_error **err);
 void session_strv_free(char **v);
 json_t *session_strv_to_json(char *const *v);
 
