@@ -1,4 +1,4 @@
-/* tap.c: a tiny TAP producer for the configuration unit tests. */
+/* tap.c: file helpers of the configuration unit tests. */
 #include <ftw.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -9,68 +9,7 @@
 #include "tap.h"
 #include "xalloc.h"
 
-static int tap_count;
-static int tap_failed;
-
 static int tap_rm_cb(const char *path, const struct stat *st, int flag, struct FTW *ftw);
-
-void
-tap_ok(bool cond, const char *fmt, ...)
-{
-	va_list ap;
-
-	tap_count++;
-	if (!cond)
-		tap_failed++;
-	printf("%sok %d - ", cond ? "" : "not ", tap_count);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-}
-
-void
-tap_diag(const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("# ");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-}
-
-void
-tap_contains(const char *s, const char *needle, const char *what)
-{
-	bool found = s != NULL && strstr(s, needle) != NULL;
-
-	char *shown = xmalloc(2 * strlen(needle) + 1), *q = shown;
-
-	for (const char *p = needle; *p != '\0'; p++) {
-		if (*p == '\n') {
-			*q++ = '\\';
-			*q++ = 'n';
-		} else
-			*q++ = *p;
-	}
-	*q = '\0';
-	tap_ok(found, "%s: mentions \"%s\"", what, shown);
-	free(shown);
-	if (!found)
-		tap_diag("got: %s", s != NULL ? s : "(null)");
-}
-
-int
-tap_done(void)
-{
-	printf("1..%d\n", tap_count);
-	if (tap_failed > 0)
-		printf("# %d of %d failed\n", tap_failed, tap_count);
-	return tap_failed > 0 ? 1 : 0;
-}
 
 char *
 tap_tmpdir(void)

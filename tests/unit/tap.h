@@ -49,6 +49,8 @@ static inline int
 tap_done(void)
 {
 	printf("1..%d\n", tap_count);
+	if (tap_failed > 0)
+		printf("# %d of %d failed\n", tap_failed, tap_count);
 	return tap_failed == 0 ? 0 : 1;
 }
 
