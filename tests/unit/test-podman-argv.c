@@ -1,4 +1,4 @@
-/* test-podman-argv.c: the podman command lines minod builds (daemon/podman.c). */
+/* test-podman-argv.c: the podman command lines minod builds (daemon/sandbox/podman.c). */
 #include <stdlib.h>
 #include <string.h>
 
