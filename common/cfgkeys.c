@@ -9,6 +9,7 @@
 
 #include "cfgkeys.h"
 #include "mino-protocol.h"
+#include "names.h"
 #include "xalloc.h"
 
 static bool cfgkeys_check_text(const struct toml_value *v, char **why);
@@ -177,11 +178,12 @@ cfgkeys_check_abs_path(const struct toml_value *v, char **why)
 	return true;
 }
 
+/* The same rule as session/create's `image` (names.c). */
 static bool
 cfgkeys_check_image(const struct toml_value *v, char **why)
 {
-	if (!cfgkeys_text_ok(v->string) || strpbrk(v->string, " \t") != NULL || strlen(v->string) > 255) {
-		*why = "an image reference (no blanks, no leading `-`, at most 255 bytes)";
+	if (!image_is_valid(v->string)) {
+		*why = "an image reference (1-255 bytes, no blanks, no leading `-`)";
 		return false;
 	}
 	return true;
@@ -238,41 +240,35 @@ cfgkeys_check_network_allow(const struct toml_value *v, char **why)
 	return true;
 }
 
+/* Names by the rule of session/create's `env` (names.c); values may hold
+ * anything but a newline. */
 static bool
 cfgkeys_check_env(const struct toml_value *v, char **why)
 {
 	for (size_t i = 0; i < v->count; i++) {
-		const char *k = v->items[i];
-
-		if (!(isalpha((unsigned char)k[0]) || k[0] == '_'))
-			goto bad;
-		for (const char *p = k; *p != '\0'; p++)
-			if (!isalnum((unsigned char)*p) && *p != '_')
-				goto bad;
+		if (!env_name_is_valid(v->items[i], strlen(v->items[i]))) {
+			*why = "variable names matching [A-Za-z_][A-Za-z0-9_]*";
+			return false;
+		}
+		if (v->values != NULL && v->values[i] != NULL && strchr(v->values[i], '\n') != NULL) {
+			*why = "values without a newline";
+			return false;
+		}
 	}
 	return true;
-bad:
-	*why = "variable names matching [A-Za-z_][A-Za-z0-9_]*";
-	return false;
 }
 
+/* The rule of session/create's `volumes` (names.c), but for the host
+ * path's existence, which is checked when a session is created. */
 static bool
 cfgkeys_check_volumes(const struct toml_value *v, char **why)
 {
-	for (size_t i = 0; i < v->count; i++) {
-		const char *s = v->items[i], *c1 = strchr(s, ':'), *c2;
-
-		if (s[0] != '/' || c1 == NULL || c1[1] != '/' || !cfgkeys_text_ok(s))
-			goto bad;
-		c2 = strchr(c1 + 1, ':');
-		if (c2 != NULL && (c2[1] == '\0' || strspn(c2 + 1, "abcdefghijklmnopqrstuvwxyz,=") !=
-		    strlen(c2 + 1)))
-			goto bad;
-	}
+	for (size_t i = 0; i < v->count; i++)
+		if (!volume_syntax_is_valid(v->items[i])) {
+			*why = "HOST:CONTAINER[:OPTIONS] entries with absolute paths (OPTIONS: ro, rw, z, Z)";
+			return false;
+		}
 	return true;
-bad:
-	*why = "HOST:CONTAINER[:OPTIONS] entries with absolute paths";
-	return false;
 }
 
 static bool

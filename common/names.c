@@ -162,11 +162,27 @@ workdir_for_project(const char *project_dir, const char *configured)
 	return xasprintf("/%.*s", (int)(end - base), base);
 }
 
+bool
+env_name_is_valid(const char *name, size_t len)
+{
+	if (len == 0 || (name[0] >= '0' && name[0] <= '9'))
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = name[i];
+
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'))
+			return false;
+	}
+	return true;
+}
+
+/* Messages show the name only: the value may be a secret. */
 int
 env_validate(const char *kv, struct mino_error **err)
 {
-	_cleanup_free_ char *shown = log_sanitize(kv, strlen(kv));
 	const char *eq = strchr(kv, '=');
+	size_t nlen = eq != NULL ? (size_t)(eq - kv) : strlen(kv);
+	_cleanup_free_ char *shown = log_sanitize(kv, nlen);
 
 	if (eq == NULL)
 		return mino_make_error(err, MINO_E_INVALID_ARGUMENT, 0,
@@ -174,14 +190,10 @@ env_validate(const char *kv, struct mino_error **err)
 	if (eq == kv || (kv[0] >= '0' && kv[0] <= '9'))
 		return mino_make_error(err, MINO_E_INVALID_ARGUMENT, 0,
 			"invalid environment variable `%s`: the name must start with a letter or `_`", shown);
-	for (const char *p = kv; p < eq; p++) {
-		char c = *p;
-
-		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'))
-			return mino_make_error(err, MINO_E_INVALID_ARGUMENT, 0,
-				"invalid environment variable `%s`: the name may only have letters, digits and `_`",
-				shown);
-	}
+	if (!env_name_is_valid(kv, nlen))
+		return mino_make_error(err, MINO_E_INVALID_ARGUMENT, 0,
+			"invalid environment variable `%s`: the name may only have letters, digits and `_`",
+			shown);
 	if (strchr(eq + 1, '\n') != NULL)
 		return mino_make_error(err, MINO_E_INVALID_ARGUMENT, 0,
 			"invalid environment variable `%s`: the value contains a newline", shown);
@@ -238,8 +250,8 @@ names_check_opts(const char *spec, const char *opts, struct mino_error **err)
 	return 0;
 }
 
-int
-volume_validate(const char *spec, struct mino_error **err)
+static int
+names_check_volume(const char *spec, int check_host, struct mino_error **err)
 {
 	_cleanup_free_ char *shown = log_sanitize(spec, strlen(spec));
 	_cleanup_free_ char *host = NULL;
@@ -259,6 +271,8 @@ volume_validate(const char *spec, struct mino_error **err)
 		return -1;
 	if (c2 != NULL && names_check_opts(shown, c2 + 1, err) < 0)
 		return -1;
+	if (check_host == 0)
+		return 0;
 	host = xstrndup(spec, (size_t)(c1 - spec));
 	if (stat(host, &st) < 0)
 		return mino_make_error(err, MINO_E_INVALID_ARGUMENT, errno,
@@ -267,13 +281,62 @@ volume_validate(const char *spec, struct mino_error **err)
 }
 
 int
+volume_validate(const char *spec, struct mino_error **err)
+{
+	return names_check_volume(spec, 1, err);
+}
+
+bool
+volume_syntax_is_valid(const char *spec)
+{
+	struct mino_error *err = NULL;
+
+	if (names_check_volume(spec, 0, &err) == 0)
+		return true;
+	mino_error_release(&err);
+	return false;
+}
+
+bool
+network_is_valid(const char *mode)
+{
+	return mode != NULL && (strcmp(mode, "bridge") == 0 || strcmp(mode, "host") == 0 || strcmp(mode, "none") == 0);
+}
+
+int
 network_validate(const char *mode, struct mino_error **err)
 {
 	_cleanup_free_ char *shown = NULL;
 
-	if (mode != NULL && (strcmp(mode, "bridge") == 0 || strcmp(mode, "host") == 0 || strcmp(mode, "none") == 0))
+	if (network_is_valid(mode))
 		return 0;
 	shown = log_sanitize(mode != NULL ? mode : "", mode != NULL ? strlen(mode) : 0);
 	return mino_make_error(err, MINO_E_INVALID_ARGUMENT, 0,
 		"invalid network mode `%s`: expected bridge, host or none", shown);
+}
+
+bool
+image_is_valid(const char *image)
+{
+	size_t n = strlen(image);
+
+	if (n == 0 || n > MINO_IMAGE_MAX || image[0] == '-')
+		return false;
+	for (const unsigned char *p = (const unsigned char *)image; *p != '\0'; p++)
+		if (*p <= ' ' || *p == 0x7f)
+			return false;
+	return true;
+}
+
+int
+image_validate(const char *image, struct mino_error **err)
+{
+	_cleanup_free_ char *shown = NULL;
+
+	if (image_is_valid(image))
+		return 0;
+	shown = log_sanitize(image, strlen(image) > 80 ? 80 : strlen(image));
+	return mino_make_error(err, MINO_E_INVALID_ARGUMENT, 0,
+		"invalid image `%s`: expected 1-%d bytes, no leading `-`, no blank or control character",
+		shown, MINO_IMAGE_MAX);
 }

@@ -32,8 +32,20 @@ int env_validate(const char *kv, struct mino_error **err);
 /* HOST:CONTAINER[:OPTS]; HOST and CONTAINER absolute, no "..", no ',' ;
  * OPTS a comma list of ro, rw, z, Z.  HOST must exist. */
 int volume_validate(const char *spec, struct mino_error **err);
+/* The same without looking at the host (the config key table's check). */
+bool volume_syntax_is_valid(const char *spec);
 
 /* bridge | host | none */
+bool network_is_valid(const char *mode);
 int network_validate(const char *mode, struct mino_error **err);
+
+/* An image reference: 1-255 bytes, no leading `-`, no blank or control
+ * character.  One rule for session/create's params and the config key. */
+#define MINO_IMAGE_MAX 255
+bool image_is_valid(const char *image);
+int image_validate(const char *image, struct mino_error **err);
+
+/* The part of KEY=VALUE that may be shown: KEY (values are secrets). */
+bool env_name_is_valid(const char *name, size_t len);
 
 #endif

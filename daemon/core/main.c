@@ -190,6 +190,24 @@ main_helper_dir(void)
 	return xstrdup(MINO_LIBEXECDIR);
 }
 
+/* mino-entry: beside minod's helpers when installed (libexecdir), in the
+ * entry/ subdirectory of a build tree.  NULL if neither has it. */
+static char *
+main_entry_path(void)
+{
+	const char *const subs[] = { "mino-entry", "entry/mino-entry" };
+	char *cand;
+
+	for (size_t i = 0; i < sizeof subs / sizeof *subs; i++) {
+		cand = xasprintf("%s/%s", minod.helper_dir, subs[i]);
+		if (access(cand, X_OK) == 0)
+			return cand;
+		free(cand);
+	}
+	log_warn("mino-entry not found in `%s`; sessions cannot start", minod.helper_dir);
+	return NULL;
+}
+
 /* defaults < the global config file.  On error *cfg is the defaults. */
 static int
 main_load_config(struct cfg *cfg, struct mino_error **err)
@@ -297,6 +315,7 @@ main_setup(struct mino_error **err)
 		log_warn("podman not found in PATH; sessions cannot start");
 	minod.child_env = main_child_env();
 	minod.helper_dir = main_helper_dir();
+	minod.entry_path = main_entry_path();
 	main_config_start();
 	return 0;
 }
@@ -307,6 +326,7 @@ main_free(void)
 	free(minod.socket_path);
 	free(minod.state_dir);
 	free(minod.helper_dir);
+	free(minod.entry_path);
 	free(minod.podman_path);
 	if (minod.child_env != NULL)
 		for (char **e = minod.child_env; *e != NULL; e++)

@@ -26,6 +26,7 @@ struct minod {
 	char *socket_path;   /* owned */
 	char *state_dir;     /* owned: $XDG_STATE_HOME/mino */
 	char *helper_dir;    /* owned: where mino-pty-exec lives */
+	char *entry_path;    /* owned: mino-entry (mounted into containers), NULL if not found */
 	char *podman_path;   /* owned: absolute path of podman, NULL if not found */
 	struct cfg cfg;      /* defaults < global config file, at start / SIGHUP */
 	time_t started;

@@ -38,7 +38,7 @@ rpc_session_attach_exec(struct rpc_call *call, json_t **result, struct mino_erro
 		return -1;
 	if (rpc_param_bool(call->params, "replay", false, &replay, err) < 0)
 		return -1;
-	if (!session_is_live(s) || s->ended)
+	if (!session_is_live(s) || session_has_ended(s))
 		return mino_make_error(err, MINO_E_NOT_RUNNING, 0, "session `%s` has ended", s->spec.name);
 	session_io_attach(&s->main, call->conn);
 	if (replay) {

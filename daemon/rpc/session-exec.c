@@ -8,6 +8,7 @@
 #include "mino-protocol.h"
 #include "names.h"
 #include "session.h"
+#include "strv.h"
 #include "xalloc.h"
 
 static int rpc_session_exec_exec(struct rpc_call *call, json_t **result, struct mino_error **err);
@@ -64,7 +65,7 @@ rpc_session_exec_exec(struct rpc_call *call, json_t **result, struct mino_error 
 	*result = res;
 	r = 0;
 out:
-	session_strv_free(cmd);
-	session_strv_free(env);
+	strv_free(cmd);
+	strv_free(env);
 	return r;
 }

@@ -23,6 +23,7 @@ rpc_session_input_exec(struct rpc_call *call, json_t **result, struct mino_error
 {
 	_cleanup_free_ unsigned char *bytes = NULL;
 	struct session_io *io;
+	struct pty_proc *pp;
 	struct session *s;
 	const char *data = NULL;
 	bool eof = false;
@@ -35,15 +36,15 @@ rpc_session_input_exec(struct rpc_call *call, json_t **result, struct mino_error
 		return -1;
 	if ((io = session_io_find(s, call->params, err)) == NULL)
 		return -1;
-	if (io->pp == NULL)
+	if ((pp = session_io_proc(io)) == NULL)
 		return mino_make_error(err, MINO_E_NOT_RUNNING, 0, "session `%s` is not running", s->spec.name);
 	if (data != NULL && b64_decode(data, strlen(data), &bytes, &len) < 0)
 		return mino_make_error(err, RPC_INVALID_PARAMS, 0, "`data` is not valid base64");
-	if (len > 0 && pty_proc_write(io->pp, (const char *)bytes, len, err) < 0)
+	if (len > 0 && pty_proc_write(pp, (const char *)bytes, len, err) < 0)
 		return -1;
-	if (pty_proc_input_queued(io->pp) > PTY_INPUT_HIGH)
+	if (pty_proc_input_queued(pp) > PTY_INPUT_HIGH)
 		session_io_hold_input(io, call->conn);
-	if (eof && pty_proc_close_stdin(io->pp, err) < 0)
+	if (eof && pty_proc_close_stdin(pp, err) < 0)
 		return -1;
 	*result = json_object();
 	return 0;

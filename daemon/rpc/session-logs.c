@@ -41,7 +41,7 @@ rpc_session_logs_exec(struct rpc_call *call, json_t **result, struct mino_error 
 	if (transcript_tail(s->spec.name, (size_t)lines, RPC_SESSION_LOGS_MAX, &data, &len, err) < 0)
 		return -1;
 	b64 = b64_encode(data, len, &blen);
-	if (follow && session_is_live(s) && !s->ended)
+	if (follow && session_is_live(s) && !session_has_ended(s))
 		session_io_attach(&s->main, call->conn);
 	r = json_object();
 	json_object_set_new(r, "name", json_string(s->spec.name));

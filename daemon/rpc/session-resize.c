@@ -18,6 +18,7 @@ rpc_session_resize_exec(struct rpc_call *call, json_t **result, struct mino_erro
 	struct session_io *io;
 	struct session *s;
 	json_int_t rows = 0, cols = 0;
+	struct pty_proc *pp;
 
 	if ((s = session_find_rpc(call->params, err)) == NULL)
 		return -1;
@@ -28,7 +29,7 @@ rpc_session_resize_exec(struct rpc_call *call, json_t **result, struct mino_erro
 		return -1;
 	io->rows = (unsigned)rows;
 	io->cols = (unsigned)cols;
-	if (io->pp != NULL && pty_proc_resize(io->pp, io->rows, io->cols, err) < 0)
+	if ((pp = session_io_proc(io)) != NULL && pty_proc_resize(pp, io->rows, io->cols, err) < 0)
 		return -1;
 	*result = json_object();
 	return 0;

@@ -23,7 +23,7 @@ rpc_session_stop_exec(struct rpc_call *call, json_t **result, struct mino_error 
 		return -1;
 	if (rpc_param_bool(call->params, "force", false, &force, err) < 0)
 		return -1;
-	if (!session_is_live(s) || s->ended)
+	if (!session_is_live(s) || session_has_ended(s))
 		return mino_make_error(err, MINO_E_NOT_RUNNING, 0, "session `%s` is not running", s->spec.name);
 	session_stop(s, rpc_defer(call), force);
 	return RPC_DEFERRED;

@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 #include <sys/vfs.h>
 #include <unistd.h>
 
@@ -12,7 +13,8 @@
 #include "minod.h"
 #include "mino-protocol.h"
 #include "podman.h"
-#include "session.h"
+#include "rundir.h"
+#include "spec.h"
 #include "xalloc.h"
 
 #define PODMAN_OUT_MAX (4u * 1024 * 1024)
@@ -112,20 +114,51 @@ podman_container_name(const char *session)
 	return xasprintf("mino-%s", session);
 }
 
+/* Every podman command line starts here: the program and podman's global
+ * arguments (a later --url or --connection goes here, for every caller). */
+static void
+podman_argv_global(struct podman_argv *a, const char *podman)
+{
+	podman_argv_add(a, podman);
+}
+
 char **
-podman_run_argv(const struct session_spec *spec, const char *podman, const char *cidfile,
-    const char *pidfile, unsigned flags)
+podman_command(const char *podman, char *const *args)
 {
 	struct podman_argv a = { 0 };
-	char *const *p;
 
-	podman_argv_add(&a, podman);
-	podman_argv_add(&a, "run");
+	podman_argv_global(&a, podman);
+	for (; args != NULL && *args != NULL; args++)
+		podman_argv_add(&a, *args);
+	return a.v;
+}
+
+/* `/run/mino-entry --env FILE -- CMD...`: the command's environment comes
+ * from a file in the run directory, never from podman's argv. */
+static void
+podman_argv_entry(struct podman_argv *a, const char *env_file, char *const *cmd)
+{
+	podman_argv_add(a, RUNDIR_ENTRY);
+	podman_argv_add(a, "--env");
+	podman_argv_add(a, env_file);
+	podman_argv_add(a, "--");
+	for (; cmd != NULL && *cmd != NULL; cmd++)
+		podman_argv_add(a, *cmd);
+}
+
+char **
+podman_create_argv(const struct sandbox_spec *spec, const struct podman_mounts *m, char *const *extra,
+    unsigned flags)
+{
+	struct podman_argv a = { 0 };
+
+	podman_argv_add(&a, "create");
 	podman_argv_addf(&a, "--name=mino-%s", spec->name);
 	podman_argv_addf(&a, "--label=mino.session=%s", spec->name);
 	podman_argv_addf(&a, "--label=mino.id=%s", spec->id);
 	podman_argv_addf(&a, "--label=mino.tty=%d", spec->tty ? 1 : 0);
 	podman_argv_addf(&a, "--label=mino.project=%s", spec->project_dir);
+	podman_argv_addf(&a, "--label=mino.workdir=%s", spec->workdir);
 	if (minod.state_dir != NULL)
 		podman_argv_addf(&a, "--label=mino.state=%s", minod.state_dir);
 	podman_argv_add(&a, "--cap-drop=ALL");
@@ -143,54 +176,62 @@ podman_run_argv(const struct session_spec *spec, const char *podman, const char 
 	podman_argv_addf(&a, "%s:%s", spec->project_dir, spec->workdir);
 	podman_argv_add(&a, "-w");
 	podman_argv_add(&a, spec->workdir);
-	podman_argv_addv(&a, "-e", spec->env);
+	podman_argv_add(&a, "-v");
+	podman_argv_addf(&a, "%s:%s:ro", m->rundir, RUNDIR_MOUNT);
+	podman_argv_add(&a, "-v");
+	podman_argv_addf(&a, "%s:%s:ro", m->entry, RUNDIR_ENTRY);
 	podman_argv_addv(&a, "-v", spec->volumes);
-	if (cidfile != NULL)
-		podman_argv_addf(&a, "--cidfile=%s", cidfile);
-	if (pidfile != NULL)
-		podman_argv_addf(&a, "--pidfile=%s", pidfile);
-	podman_argv_add(&a, "--sig-proxy=false");
-	podman_argv_add(&a, "--detach-keys=");
+	for (; extra != NULL && *extra != NULL; extra++)
+		podman_argv_add(&a, *extra);
 	podman_argv_add(&a, "-i");
 	if (spec->tty)
 		podman_argv_add(&a, "-t");
 	podman_argv_add(&a, spec->image);
-	for (p = spec->command; p != NULL && *p != NULL; p++)
-		podman_argv_add(&a, *p);
+	podman_argv_entry(&a, RUNDIR_MOUNT "/" RUNDIR_ENV_FILE, spec->command);
 	return a.v;
 }
 
 char **
-podman_exec_argv(const char *podman, const char *session, const char *const *cmd,
-    const char *const *env, bool tty)
+podman_start_argv(const char *container, bool want_stdin)
 {
 	struct podman_argv a = { 0 };
 
-	podman_argv_add(&a, podman);
+	podman_argv_add(&a, "start");
+	podman_argv_add(&a, "--attach");
+	if (want_stdin)
+		podman_argv_add(&a, "--interactive");
+	podman_argv_add(&a, "--sig-proxy=false");
+	podman_argv_add(&a, "--detach-keys=");
+	podman_argv_add(&a, container);
+	return a.v;
+}
+
+char **
+podman_exec_argv(const char *container, const char *env_file, const char *const *cmd, bool tty)
+{
+	struct podman_argv a = { 0 };
+
 	podman_argv_add(&a, "exec");
 	podman_argv_add(&a, "-i");
 	if (tty)
 		podman_argv_add(&a, "-t");
 	podman_argv_add(&a, "--detach-keys=");
-	podman_argv_addv(&a, "-e", (char *const *)env);
-	podman_argv_addf(&a, "mino-%s", session);
-	for (; cmd != NULL && *cmd != NULL; cmd++)
-		podman_argv_add(&a, *cmd);
+	podman_argv_add(&a, container);
+	podman_argv_entry(&a, env_file, (char *const *)cmd);
 	return a.v;
 }
 
 char **
-podman_attach_argv(const char *podman, const char *session, bool tty)
+podman_attach_argv(const char *container, bool tty)
 {
 	struct podman_argv a = { 0 };
 
-	podman_argv_add(&a, podman);
 	podman_argv_add(&a, "attach");
 	if (!tty)
 		podman_argv_add(&a, "--no-stdin");
 	podman_argv_add(&a, "--sig-proxy=false");
 	podman_argv_add(&a, "--detach-keys=");
-	podman_argv_addf(&a, "mino-%s", session);
+	podman_argv_add(&a, container);
 	return a.v;
 }
 
@@ -266,21 +307,33 @@ podman_capture_close(struct podman_capture *pc, bool proc_too)
 int
 podman_capture(const char *const *argv, podman_done_cb done, void *arg, struct mino_error **err)
 {
+	return podman_capture_start(argv, done, arg, NULL, err);
+}
+
+void
+podman_capture_kill(struct podman_capture *pc, int sig)
+{
+	if (!pc->exited)
+		uv_process_kill(&pc->proc, sig);
+}
+
+int
+podman_capture_start(const char *const *argv, podman_done_cb done, void *arg,
+    struct podman_capture **out, struct mino_error **err)
+{
 	struct podman_capture *pc;
 	uv_process_options_t po;
 	uv_stdio_container_t stdio[3];
+	struct podman_argv a = { 0 };
 	char **full;
-	size_t n = 0, i;
 	int r;
 
 	if (minod.podman_path == NULL)
 		return mino_make_error(err, MINO_E_PODMAN_MISSING, 0, "podman not found in PATH");
-	while (argv[n] != NULL)
-		n++;
-	full = xcalloc(n + 2, sizeof *full);
-	full[0] = minod.podman_path;
-	for (i = 0; i < n; i++)
-		full[i + 1] = (char *)argv[i];
+	podman_argv_global(&a, minod.podman_path);
+	for (size_t i = 0; argv[i] != NULL; i++)
+		podman_argv_add(&a, argv[i]);
+	full = a.v;
 
 	pc = xcalloc(1, sizeof *pc);
 	pc->cb = done;
@@ -308,7 +361,7 @@ podman_capture(const char *const *argv, podman_done_cb done, void *arg, struct m
 	po.flags = UV_PROCESS_DETACHED;
 	po.exit_cb = podman_exit_cb;
 	r = uv_spawn(minod.loop, &pc->proc, &po);
-	free(full);
+	podman_argv_free(full);
 	if (r < 0) {
 		pc->done = true;
 		podman_ncaptures++;
@@ -320,6 +373,8 @@ podman_capture(const char *const *argv, podman_done_cb done, void *arg, struct m
 	LIST_INSERT_HEAD(&podman_captures, pc, link);
 	uv_read_start((uv_stream_t *)&pc->out, podman_alloc_cb, podman_read_cb);
 	uv_read_start((uv_stream_t *)&pc->err, podman_alloc_cb, podman_read_cb);
+	if (out != NULL)
+		*out = pc;
 	return 0;
 }
 

@@ -10,7 +10,7 @@
 #include "error.h"
 #include "buf.h"
 
-struct session_spec; /* session.h */
+struct sandbox_spec; /* spec.h */
 
 /* Result of a captured podman command. */
 struct podman_result {
@@ -25,6 +25,11 @@ typedef void (*podman_done_cb)(struct podman_result *res, void *arg);
  * stdin /dev/null and stdout/stderr captured; `done` runs once from the
  * loop (res is freed after it returns).  -1 if it could not be spawned. */
 int podman_capture(const char *const *argv, podman_done_cb done, void *arg, struct mino_error **err);
+/* The same, with a handle to kill it by; *out is valid until `done` has run. */
+struct podman_capture;
+int podman_capture_start(const char *const *argv, podman_done_cb done, void *arg,
+    struct podman_capture **out, struct mino_error **err);
+void podman_capture_kill(struct podman_capture *pc, int sig);
 
 /* Fire and forget (e.g. `rm -f`): failures are logged at debug level. */
 void podman_run_quiet(const char *const *argv);
@@ -55,27 +60,45 @@ void podman_probe_wait(void (*cb)(void *arg), void *arg);
 
 /* ---- argv builders (pure; tests/unit/test-podman-argv.c) ---- */
 
-/* Flags for podman_run_argv. */
+/* Flags for podman_create_argv. */
 #define PODMAN_ARGV_NO_PIDS_LIMIT 0x1 /* rootless on cgroup v1: podman ignores it and warns on stderr */
 
-/* `PODMAN run --name=mino-NAME --label=mino.session=NAME --label=mino.id=ID
- * --label=mino.tty=0|1 --label=mino.project=DIR [--label=mino.state=STATE_DIR]
- * --cap-drop=ALL --security-opt=no-new-privileges [--pids-limit=4096] --init
- * --pull=never [--network=MODE] -v DIR:WORKDIR -w WORKDIR [-e K=V]... [-v VOL]...
- * [--cidfile=F] [--pidfile=P] --sig-proxy=false --detach-keys= -i [-t] IMAGE CMD...`.
- * The cidfile appears when the container is created, the pidfile once its
- * process exists (then it is running).  No --rm: minod records the exit code, then removes the container.
+/* Where a session's run directory and mino-entry are on the host
+ * (rundir.h): both are mounted read-only into the container. */
+struct podman_mounts {
+	const char *rundir;
+	const char *entry;
+};
+
+/* The builders below return podman's arguments without the program;
+ * podman_capture runs them, podman_command makes the full command line
+ * (for a process on a PTY).  Both go through the one place that adds
+ * podman's global arguments. */
+char **podman_command(const char *podman, char *const *args);
+
+/* `create --name=mino-NAME --label=mino.session=NAME --label=mino.id=ID
+ * --label=mino.tty=0|1 --label=mino.project=DIR --label=mino.workdir=WORKDIR
+ * [--label=mino.state=STATE_DIR] --cap-drop=ALL --security-opt=no-new-privileges
+ * [--pids-limit=4096] --init --pull=never [--network=MODE] -v DIR:WORKDIR -w WORKDIR
+ * -v RUNDIR:/run/mino:ro -v ENTRY:/run/mino-entry:ro [-v VOL]... [EXTRA]... -i [-t] IMAGE
+ * /run/mino-entry --env /run/mino/env -- CMD...`.
+ * No environment value is on it: spec->env goes to the run directory's env
+ * file (rundir_write_env), which mino-entry loads in the container.
+ * EXTRA: the parts' create options (parts_contribute).
+ * No --rm: minod records the exit code, then removes the container by id.
  * --network is left out for "bridge" (podman's own default).  mino.state
  * (minod.state_dir, if set) keeps minods of other state directories from
  * adopting each other's containers.  NULL-terminated, free with
  * podman_argv_free. */
-char **podman_run_argv(const struct session_spec *spec, const char *podman, const char *cidfile,
-    const char *pidfile, unsigned flags);
-/* `PODMAN exec -i [-t] [-e K=V]... mino-SESSION CMD...` */
-char **podman_exec_argv(const char *podman, const char *session, const char *const *cmd,
-    const char *const *env, bool tty);
-/* `PODMAN attach --no-stdin? --sig-proxy=false mino-SESSION` (re-adoption). */
-char **podman_attach_argv(const char *podman, const char *session, bool tty);
+char **podman_create_argv(const struct sandbox_spec *spec, const struct podman_mounts *m, char *const *extra,
+    unsigned flags);
+/* `start --attach [--interactive] --sig-proxy=false --detach-keys= CONTAINER` */
+char **podman_start_argv(const char *container, bool want_stdin);
+/* `exec -i [-t] --detach-keys= CONTAINER /run/mino-entry --env ENV_FILE -- CMD...`
+ * (ENV_FILE: the exec's env file, a path inside the container). */
+char **podman_exec_argv(const char *container, const char *env_file, const char *const *cmd, bool tty);
+/* `attach [--no-stdin] --sig-proxy=false --detach-keys= CONTAINER` (re-adoption). */
+char **podman_attach_argv(const char *container, bool tty);
 void podman_argv_free(char **argv);
 /* One line for logs: values of -e/--env are elided.  Caller frees. */
 char *podman_argv_loggable(char *const *argv);

@@ -14,8 +14,10 @@
 #include "mino-protocol.h"
 #include "names.h"
 #include "podman.h"
+#include "rundir.h"
 #include "session.h"
 #include "state.h"
+#include "strv.h"
 #include "xalloc.h"
 
 #define RECONCILE_CLEANUP_MS (3600u * 1000)
@@ -98,11 +100,36 @@ reconcile_label(const json_t *c, const char *key)
 	return json_string_value(json_object_get(json_object_get(c, "Labels"), key));
 }
 
-/* A record rebuilt from a container's labels. */
+/* The user's command of a container: after mino-entry's `--`. */
+static char **
+reconcile_command(const json_t *c)
+{
+	const json_t *cmd = json_object_get(c, "Command");
+	const char *first = json_string_value(json_array_get(cmd, 0));
+	size_t i, n = json_array_size(cmd);
+	json_t *rest;
+	char **v;
+
+	if (first == NULL || strcmp(first, RUNDIR_ENTRY) != 0)
+		return strv_from_json(cmd);
+	for (i = 1; i < n; i++)
+		if (strcmp(json_string_value(json_array_get(cmd, i)) ? json_string_value(json_array_get(cmd, i)) : "",
+		    "--") == 0)
+			break;
+	rest = json_array();
+	for (i++; i < n; i++)
+		json_array_append(rest, json_array_get(cmd, i));
+	v = strv_from_json(rest);
+	json_decref(rest);
+	return v;
+}
+
+/* A record rebuilt from a container's labels: what it was created with,
+ * never the global configuration. */
 static struct session *
 reconcile_rebuild(const json_t *c, const char *name)
 {
-	struct session_spec spec = { 0 };
+	struct sandbox_spec spec = { 0 };
 	const char *v;
 	struct session *s;
 
@@ -113,19 +140,28 @@ reconcile_rebuild(const json_t *c, const char *name)
 	spec.project_dir = xstrdup(v ? v : "");
 	v = json_string_value(json_object_get(c, "Image"));
 	spec.image = xstrdup(v ? v : "");
-	spec.command = session_strv_from_json(json_object_get(c, "Command"));
+	spec.command = reconcile_command(c);
 	spec.network = xstrdup("bridge");
-	spec.workdir = workdir_for_project(spec.project_dir, cfg_string(&minod.cfg, "container.workdir"));
+	v = reconcile_label(c, "mino.workdir");
+	spec.workdir = v != NULL ? xstrdup(v) : workdir_for_project(spec.project_dir, NULL);
 	v = reconcile_label(c, "mino.tty");
 	spec.tty = v != NULL && strcmp(v, "1") == 0;
 	spec.detach = true;
 	s = session_new(&spec);
-	s->loaded = true;
+	s->origin = SESSION_FROM_LABELS;
 	s->status = SESSION_RUNNING;
 	s->created_at = (time_t)json_integer_value(json_object_get(c, "Created"));
 	log_info("session %s: rebuilt its record from container labels", name);
 	session_insert(s);
 	return s;
+}
+
+/* Never started: podman's states before "running". */
+static bool
+reconcile_never_started(const char *state)
+{
+	return strcmp(state, "created") == 0 || strcmp(state, "configured") == 0 ||
+	    strcmp(state, "initialized") == 0;
 }
 
 static void
@@ -134,29 +170,36 @@ reconcile_container(const json_t *c)
 	const char *name = reconcile_label(c, "mino.session");
 	const char *state = json_string_value(json_object_get(c, "State"));
 	const char *id = json_string_value(json_object_get(c, "Id"));
+	const char *owner = reconcile_label(c, "mino.state");
+	const char *mino_id = reconcile_label(c, "mino.id");
 	json_int_t started = json_integer_value(json_object_get(c, "StartedAt"));
 	json_int_t exited_at = json_integer_value(json_object_get(c, "ExitedAt"));
 	struct mino_error *err = NULL;
 	struct session *s;
 	bool running;
 
-	const char *owner = reconcile_label(c, "mino.state");
-
-	if (name == NULL || !name_is_valid(name) || state == NULL)
+	if (name == NULL || !name_is_valid(name) || state == NULL || id == NULL)
 		return;
 	if (owner != NULL && strcmp(owner, minod.state_dir) != 0)
 		return; /* another minod's (another state directory) */
 	running = strcmp(state, "running") == 0 || strcmp(state, "paused") == 0;
 	s = session_find(name);
-	if (s != NULL && !s->loaded)
+	if (s != NULL && s->origin == SESSION_FROM_CREATE)
 		return; /* created by this minod meanwhile */
+	/* Identity is the record's, not only the labels': another container
+	 * that claims the name is not this session's. */
+	if (s != NULL && ((s->container_id != NULL && strcmp(s->container_id, id) != 0) ||
+	    (mino_id != NULL && strcmp(s->spec.id, mino_id) != 0))) {
+		log_warn("session %s: container %.12s is not the one it was created with; leaving it", name, id);
+		return;
+	}
 	if (s == NULL)
 		s = reconcile_rebuild(c, name);
-	if (s->container_id == NULL && id != NULL)
+	if (s->container_id == NULL)
 		s->container_id = xstrdup(id);
 	if (s->started_at == 0 && started > 0)
 		s->started_at = (time_t)started;
-	if (!session_is_live(s) || s->ended) {
+	if (session_has_ended(s) || !session_is_live(s)) {
 		/* Ended earlier, but its container was not removed. */
 		session_remove_container(s);
 		return;
@@ -169,12 +212,28 @@ reconcile_container(const json_t *c)
 		session_save(s);
 		return;
 	}
+	if (reconcile_never_started(state)) {
+		session_fail_recorded(s, "minod restarted before the container started");
+		return;
+	}
 	session_end(s, strcmp(state, "exited") == 0 || strcmp(state, "stopped") == 0,
 	    (int)json_integer_value(json_object_get(c, "ExitCode")), 0, NULL);
 	if (exited_at > 0) {
 		s->ended_at = (time_t)exited_at;
 		session_save(s);
 	}
+}
+
+/* A run directory is kept while a live session has its id. */
+static int
+reconcile_keep_rundir(const char *id)
+{
+	struct session *s;
+
+	TAILQ_FOREACH(s, &session_all, link)
+		if (strcmp(s->spec.id, id) == 0 && !session_has_ended(s))
+			return 1;
+	return 0;
 }
 
 static void
@@ -205,11 +264,17 @@ reconcile_ps_cb(struct podman_result *res, void *arg)
 	/* Records that say live but whose container is gone. */
 	for (s = TAILQ_FIRST(&session_all); s != NULL; s = next) {
 		next = TAILQ_NEXT(s, link);
-		if (ok && s->loaded && session_is_live(s) && !s->ended && s->main.pp == NULL && !s->adopted) {
+		if (!ok || s->origin != SESSION_FROM_RECORD || s->phase != SESSION_NEW || !session_is_live(s))
+			continue;
+		if (s->status == SESSION_STARTING) {
+			session_fail_recorded(s, "minod restarted before the container started");
+		} else {
 			log_info("session %s: its container is gone", s->spec.name);
 			session_end(s, false, 0, 0, NULL);
 		}
 	}
+	if (ok)
+		rundir_sweep(reconcile_keep_rundir);
 	json_decref(list);
 	notify_status();
 }

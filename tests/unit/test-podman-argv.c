@@ -1,10 +1,11 @@
 /* test-podman-argv.c: the podman command lines minod builds (daemon/sandbox/podman.c). */
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "minod.h"
 #include "podman.h"
-#include "session.h"
+#include "spec.h"
 #include "tap.h"
 #include "xalloc.h"
 
@@ -32,33 +33,61 @@ join(char **argv)
 	return s;
 }
 
+/* No environment value may be on any podman command line: they are in
+ * /proc/PID/cmdline while podman runs and in `podman inspect` for the
+ * container's whole life. */
 static void
-test_run(void)
+no_value_in(char **argv, const char *value, const char *what)
+{
+	bool found = false, opt = false;
+
+	for (char **p = argv; *p != NULL; p++) {
+		if (strstr(*p, value) != NULL)
+			found = true;
+		/* mino-entry's own --env (a file) comes after the image */
+		if (strcmp(*p, "/run/mino-entry") == 0)
+			break;
+		if (strcmp(*p, "-e") == 0 || strncmp(*p, "--env", 5) == 0)
+			opt = true;
+	}
+	ok(!found, "%s: `%s` is on no command line", what, value);
+	ok(!opt, "%s: no podman -e/--env option", what);
+}
+
+static void
+test_create(void)
 {
 	char *cmd[] = { "sh", "-c", "echo hi", NULL };
 	char *env[] = { "A=1", "SECRET=hunter2", NULL };
 	char *vols[] = { "/data:/data:ro", NULL };
-	struct session_spec spec = {
+	char *extra[] = { "--tmpfs=/x", NULL };
+	struct sandbox_spec spec = {
 		.name = "s1", .id = "abcd", .project_dir = "/home/u/proj", .image = "localhost/img:1",
 		.command = cmd, .env = env, .volumes = vols, .network = "none", .workdir = "/proj",
 	};
-	char **argv;
+	struct podman_mounts m = { .rundir = "/xdg/mino/run/abcd", .entry = "/usr/libexec/mino-entry" };
+	char **argv, **full;
 	char *line;
 
 	minod.state_dir = "/st";
-	argv = podman_run_argv(&spec, "/usr/bin/podman", "/run/s1.cid", "/run/s1.pid", 0);
+	argv = podman_create_argv(&spec, &m, extra, 0);
 	line = join(argv);
 	is_str(line,
-	    "/usr/bin/podman run --name=mino-s1 --label=mino.session=s1 --label=mino.id=abcd "
-	    "--label=mino.tty=0 --label=mino.project=/home/u/proj --label=mino.state=/st --cap-drop=ALL "
+	    "create --name=mino-s1 --label=mino.session=s1 --label=mino.id=abcd "
+	    "--label=mino.tty=0 --label=mino.project=/home/u/proj --label=mino.workdir=/proj "
+	    "--label=mino.state=/st --cap-drop=ALL "
 	    "--security-opt=no-new-privileges --pids-limit=4096 --init --pull=never --network=none "
-	    "-v /home/u/proj:/proj -w /proj -e A=1 -e SECRET=hunter2 -v /data:/data:ro "
-	    "--cidfile=/run/s1.cid --pidfile=/run/s1.pid --sig-proxy=false --detach-keys= -i localhost/img:1 sh -c 'echo hi'",
-	    "run argv, non-tty");
+	    "-v /home/u/proj:/proj -w /proj -v /xdg/mino/run/abcd:/run/mino:ro "
+	    "-v /usr/libexec/mino-entry:/run/mino-entry:ro -v /data:/data:ro --tmpfs=/x "
+	    "-i localhost/img:1 /run/mino-entry --env /run/mino/env -- sh -c 'echo hi'",
+	    "create argv, non-tty: the command runs through mino-entry");
 	free(line);
-	line = podman_argv_loggable(argv);
-	ok(strstr(line, "hunter2") == NULL && strstr(line, "SECRET=") != NULL, "env values are not logged");
-	free(line);
+	no_value_in(argv, "hunter2", "create");
+	no_value_in(argv, "A=1", "create");
+	full = podman_command("/usr/bin/podman", argv);
+	ok(strcmp(full[0], "/usr/bin/podman") == 0 && strcmp(full[1], "create") == 0,
+	    "podman_command puts the program (and global args) first");
+	podman_argv_free(full);
 	podman_argv_free(argv);
 
 	spec.tty = true;
@@ -66,44 +95,53 @@ test_run(void)
 	spec.env = NULL;
 	spec.volumes = NULL;
 	minod.state_dir = NULL;
-	argv = podman_run_argv(&spec, "podman", NULL, NULL, PODMAN_ARGV_NO_PIDS_LIMIT);
+	argv = podman_create_argv(&spec, &m, NULL, PODMAN_ARGV_NO_PIDS_LIMIT);
 	line = join(argv);
 	is_str(line,
-	    "podman run --name=mino-s1 --label=mino.session=s1 --label=mino.id=abcd --label=mino.tty=1 "
-	    "--label=mino.project=/home/u/proj --cap-drop=ALL --security-opt=no-new-privileges --init "
-	    "--pull=never -v /home/u/proj:/proj -w /proj --sig-proxy=false --detach-keys= "
-	    "-i -t localhost/img:1 sh -c 'echo hi'",
-	    "run argv, tty, bridge (podman's default), no pids limit, no cidfile");
+	    "create --name=mino-s1 --label=mino.session=s1 --label=mino.id=abcd --label=mino.tty=1 "
+	    "--label=mino.project=/home/u/proj --label=mino.workdir=/proj --cap-drop=ALL "
+	    "--security-opt=no-new-privileges --init "
+	    "--pull=never -v /home/u/proj:/proj -w /proj -v /xdg/mino/run/abcd:/run/mino:ro "
+	    "-v /usr/libexec/mino-entry:/run/mino-entry:ro "
+	    "-i -t localhost/img:1 /run/mino-entry --env /run/mino/env -- sh -c 'echo hi'",
+	    "create argv, tty, bridge (podman's default), no pids limit");
 	free(line);
 	podman_argv_free(argv);
 }
 
 static void
-test_exec_attach(void)
+test_start_exec_attach(void)
 {
 	const char *cmd[] = { "ls", "-la", NULL };
-	const char *env[] = { "K=V", NULL };
 	char **argv;
 	char *line;
 
-	argv = podman_exec_argv("podman", "s1", cmd, env, true);
+	argv = podman_start_argv("0123456789abcdef", true);
 	line = join(argv);
-	is_str(line, "podman exec -i -t --detach-keys= -e K=V mino-s1 ls -la", "exec argv, tty");
+	is_str(line, "start --attach --interactive --sig-proxy=false --detach-keys= 0123456789abcdef",
+	    "start argv");
 	free(line);
 	podman_argv_free(argv);
-	argv = podman_exec_argv("podman", "s1", cmd, NULL, false);
+	argv = podman_exec_argv("cid1", "/run/mino/exec-3.env", cmd, true);
 	line = join(argv);
-	is_str(line, "podman exec -i --detach-keys= mino-s1 ls -la", "exec argv");
+	is_str(line, "exec -i -t --detach-keys= cid1 /run/mino-entry --env /run/mino/exec-3.env -- ls -la",
+	    "exec argv, tty: its env comes from a file");
 	free(line);
 	podman_argv_free(argv);
-	argv = podman_attach_argv("podman", "s1", false);
+	argv = podman_exec_argv("cid1", "/run/mino/exec-4.env", cmd, false);
 	line = join(argv);
-	is_str(line, "podman attach --no-stdin --sig-proxy=false --detach-keys= mino-s1", "attach argv");
+	is_str(line, "exec -i --detach-keys= cid1 /run/mino-entry --env /run/mino/exec-4.env -- ls -la",
+	    "exec argv");
 	free(line);
 	podman_argv_free(argv);
-	argv = podman_attach_argv("podman", "s1", true);
+	argv = podman_attach_argv("cid1", false);
 	line = join(argv);
-	is_str(line, "podman attach --sig-proxy=false --detach-keys= mino-s1", "attach argv, tty");
+	is_str(line, "attach --no-stdin --sig-proxy=false --detach-keys= cid1", "attach argv");
+	free(line);
+	podman_argv_free(argv);
+	argv = podman_attach_argv("cid1", true);
+	line = join(argv);
+	is_str(line, "attach --sig-proxy=false --detach-keys= cid1", "attach argv, tty");
 	free(line);
 	podman_argv_free(argv);
 }
@@ -129,8 +167,8 @@ test_error_line(void)
 int
 main(void)
 {
-	test_run();
-	test_exec_attach();
+	test_create();
+	test_start_exec_attach();
 	test_error_line();
 	return tap_done();
 }

@@ -1,0 +1,488 @@
+/* container.c: one run of a podman container (container.h). */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "container.h"
+#include "log.h"
+#include "minod.h"
+#include "mino-protocol.h"
+#include "podman.h"
+#include "xalloc.h"
+
+#define CONTAINER_HANGUP_GRACE_MS 3000
+#define CONTAINER_ATTACH_ATTEMPTS 3
+
+enum container_phase {
+	CONTAINER_CREATING,
+	CONTAINER_INITIALIZING,
+	CONTAINER_STARTING,       /* `podman start --attach` runs, not yet running */
+	CONTAINER_RUNNING,
+	CONTAINER_ENDED,
+};
+
+struct container {
+	unsigned refs;            /* the run itself, each capture and the attach client */
+	struct container_opts o;
+	char **create_args;
+	char *id;
+	char *name;
+	enum container_phase phase;
+	struct pty_proc *pp;
+	struct podman_capture *wait;   /* `podman wait --condition=running` */
+	unsigned attach_attempts;
+	bool reattach;
+	bool abandoned;
+	bool cancelled;
+};
+
+static void container_unref(struct container *c);
+static void container_create_cb(struct podman_result *res, void *arg);
+static void container_init_cb(struct podman_result *res, void *arg);
+static void container_info_cb(struct podman_result *res, void *arg);
+static void container_wait_cb(struct podman_result *res, void *arg);
+static void container_state_cb(struct podman_result *res, void *arg);
+static void container_quiet_cb(struct podman_result *res, void *arg);
+static int container_start(struct container *c, struct mino_error **err);
+static int container_attach(struct container *c, struct mino_error **err);
+static void container_output(struct pty_proc *pp, enum pty_stream st, const char *data, size_t len);
+static void container_input_low(struct pty_proc *pp);
+static void container_done(struct pty_proc *pp, int64_t status, int sig);
+static void container_fail(struct container *c, const char *error, bool cancelled);
+static void container_finish(struct container *c, const struct container_end *end);
+
+const char *
+container_id(const struct container *c)
+{
+	return c->id;
+}
+
+struct pty_proc *
+container_proc(const struct container *c)
+{
+	return c->pp;
+}
+
+bool
+container_is_running(const struct container *c)
+{
+	return c->phase == CONTAINER_RUNNING;
+}
+
+static void
+container_unref(struct container *c)
+{
+	if (--c->refs > 0)
+		return;
+	podman_argv_free(c->create_args);
+	free(c->id);
+	free(c->name);
+	free(c);
+}
+
+static char **
+container_strv_copy(char *const *v)
+{
+	size_t n = 0;
+	char **out;
+
+	while (v[n] != NULL)
+		n++;
+	out = xcalloc(n + 1, sizeof *out);
+	for (size_t i = 0; i < n; i++)
+		out[i] = xstrdup(v[i]);
+	return out;
+}
+
+/* Runs a podman command for `c` (holding a reference until it answers). */
+static int
+container_capture(struct container *c, const char *const *argv, podman_done_cb done,
+    struct podman_capture **out, struct mino_error **err)
+{
+	c->refs++;
+	if (podman_capture_start(argv, done, c, out, err) < 0) {
+		c->refs--;
+		return -1;
+	}
+	return 0;
+}
+
+struct container *
+container_run(const struct container_opts *o, struct mino_error **err)
+{
+	struct container *c = xcalloc(1, sizeof *c);
+	int r;
+
+	c->refs = 1;
+	c->o = *o;
+	c->name = xstrdup(o->name);
+	c->o.name = c->name;
+	c->o.create_args = NULL;
+	c->o.id = NULL;
+	if (o->create_args == NULL) {
+		c->id = xstrdup(o->id);
+		c->reattach = true;
+		c->phase = CONTAINER_RUNNING;
+		r = container_attach(c, err);
+	} else {
+		c->create_args = container_strv_copy(o->create_args);
+		c->phase = CONTAINER_CREATING;
+		r = container_capture(c, (const char *const *)c->create_args, container_create_cb, NULL, err);
+	}
+	if (r < 0) {
+		container_unref(c);
+		return NULL;
+	}
+	return c;
+}
+
+/* The container id: the last non-empty line podman printed. */
+static char *
+container_parse_id(const struct podman_result *res)
+{
+	char *out = res->out.data, *line = NULL, *p;
+
+	if (out == NULL)
+		return NULL;
+	for (p = strtok(out, "\r\n"); p != NULL; p = strtok(NULL, "\r\n"))
+		if (*p != '\0')
+			line = p;
+	if (line == NULL || strlen(line) < 12 || strspn(line, "0123456789abcdef") != strlen(line))
+		return NULL;
+	return xstrdup(line);
+}
+
+static void
+container_create_cb(struct podman_result *res, void *arg)
+{
+	struct container *c = arg;
+	_cleanup_free_ char *line = NULL;
+	struct mino_error *err = NULL;
+	const char *argv[] = { "init", NULL, NULL };
+
+	if (res->exit_status == 0)
+		c->id = container_parse_id(res);
+	if (c->id == NULL) {
+		line = podman_error_line(res);
+		container_fail(c, line ? line : "podman create failed", false);
+		goto out;
+	}
+	log_debug("container %s: created %.12s", c->name, c->id);
+	if (c->cancelled || c->abandoned) {
+		container_fail(c, "cancelled", c->cancelled);
+		goto out;
+	}
+	if (c->o.on_created != NULL && c->o.on_created(c, c->id, c->o.owner, &err) < 0)
+		goto fail;
+	if (!c->o.init_first) {
+		if (container_start(c, &err) < 0)
+			goto fail;
+		goto out;
+	}
+	c->phase = CONTAINER_INITIALIZING;
+	argv[1] = c->id;
+	if (container_capture(c, argv, container_init_cb, NULL, &err) < 0)
+		goto fail;
+	goto out;
+fail:
+	container_fail(c, err->msg, false);
+	mino_error_release(&err);
+out:
+	container_unref(c);
+}
+
+static void
+container_init_cb(struct podman_result *res, void *arg)
+{
+	struct container *c = arg;
+	_cleanup_free_ char *line = NULL;
+	struct mino_error *err = NULL;
+	const char *argv[] = { "inspect", "--format", "{{.State.Pid}} {{.NetworkSettings.SandboxKey}}",
+		c->id, NULL };
+
+	if (res->exit_status != 0) {
+		line = podman_error_line(res);
+		container_fail(c, line ? line : "podman init failed", false);
+	} else if (c->cancelled || c->abandoned) {
+		container_fail(c, "cancelled", c->cancelled);
+	} else if (container_capture(c, argv, container_info_cb, NULL, &err) < 0) {
+		container_fail(c, err->msg, false);
+		mino_error_release(&err);
+	}
+	container_unref(c);
+}
+
+static void
+container_info_cb(struct podman_result *res, void *arg)
+{
+	struct container *c = arg;
+	struct container_info info = { .id = c->id, .netns = "" };
+	struct mino_error *err = NULL;
+	char netns[512] = "";
+
+	if (res->exit_status == 0 && res->out.data != NULL &&
+	    sscanf(res->out.data, "%d %511s", &info.pid, netns) >= 1)
+		info.netns = netns;
+	if (c->cancelled || c->abandoned)
+		container_fail(c, "cancelled", c->cancelled);
+	else if ((c->o.before_start != NULL && c->o.before_start(c, &info, c->o.owner, &err) < 0) ||
+	    container_start(c, &err) < 0) {
+		container_fail(c, err->msg, false);
+		mino_error_release(&err);
+	}
+	container_unref(c);
+}
+
+static int
+container_spawn(struct container *c, char **args, bool want_stdin, struct mino_error **err)
+{
+	char **argv = podman_command(minod.podman_path, args);
+	_cleanup_free_ char *line = podman_argv_loggable(argv);
+	struct pty_spawn_opts po = {
+		.argv = (const char *const *)argv,
+		.tty = c->o.tty,
+		.want_stdin = want_stdin,
+		.rows = c->o.rows,
+		.cols = c->o.cols,
+		.on_output = container_output,
+		.on_done = container_done,
+		.on_input_low = container_input_low,
+		.data = c,
+	};
+
+	log_info("container %s: %s", c->name, line);
+	c->pp = pty_proc_spawn(&po, err);
+	podman_argv_free(argv);
+	podman_argv_free(args);
+	if (c->pp == NULL)
+		return -1;
+	c->refs++;
+	return 0;
+}
+
+static int
+container_start(struct container *c, struct mino_error **err)
+{
+	const char *wait_argv[] = { "wait", "--condition=running", "--interval=10ms", c->id, NULL };
+
+	c->phase = CONTAINER_STARTING;
+	if (container_spawn(c, podman_start_argv(c->id, c->o.tty || c->o.want_stdin), true, err) < 0)
+		return -1;
+	if (container_capture(c, wait_argv, container_wait_cb, &c->wait, err) < 0) {
+		/* Without the wait, its end still says it ran. */
+		log_warn("container %s: %s", c->name, (*err)->msg);
+		mino_error_release(err);
+	}
+	return 0;
+}
+
+static int
+container_attach(struct container *c, struct mino_error **err)
+{
+	c->attach_attempts++;
+	return container_spawn(c, podman_attach_argv(c->id, c->o.tty), c->o.tty, err);
+}
+
+static void
+container_mark_running(struct container *c)
+{
+	if (c->phase != CONTAINER_STARTING)
+		return;
+	c->phase = CONTAINER_RUNNING;
+	if (c->abandoned) {
+		/* minod is stopping: now the podman client may go. */
+		if (c->pp != NULL)
+			pty_proc_hangup(c->pp, CONTAINER_HANGUP_GRACE_MS);
+		return;
+	}
+	if (c->o.on_running != NULL)
+		c->o.on_running(c, c->o.owner);
+}
+
+static void
+container_wait_cb(struct podman_result *res, void *arg)
+{
+	struct container *c = arg;
+
+	c->wait = NULL;
+	if (res->exit_status == 0)
+		container_mark_running(c);
+	container_unref(c);
+}
+
+static void
+container_output(struct pty_proc *pp, enum pty_stream st, const char *data, size_t len)
+{
+	struct container *c = pty_proc_data(pp);
+
+	if (!c->abandoned && c->o.on_output != NULL)
+		c->o.on_output(c, st, data, len, c->o.owner);
+}
+
+static void
+container_input_low(struct pty_proc *pp)
+{
+	struct container *c = pty_proc_data(pp);
+
+	if (!c->abandoned && c->o.on_input_low != NULL)
+		c->o.on_input_low(c, c->o.owner);
+}
+
+static void
+container_done(struct pty_proc *pp, int64_t status, int sig)
+{
+	struct container *c = pty_proc_data(pp);
+	struct container_end end = { .started = true, .have_code = sig == 0, .code = (int)status, .sig = sig };
+	struct mino_error *err = NULL;
+
+	c->pp = NULL;
+	if (c->wait != NULL)
+		podman_capture_kill(c->wait, SIGKILL);
+	/* A client that ended before the wait answered: it ran. */
+	if (c->phase == CONTAINER_STARTING && !c->abandoned && !c->cancelled)
+		container_mark_running(c);
+	if (c->reattach && !c->abandoned) {
+		/* `podman attach` ended: ask podman how the container is. */
+		if (container_inspect_state(c->id, container_state_cb, c, &err) == 0)
+			return; /* the client's reference passes to the capture */
+		log_warn("container %s: %s", c->name, err->msg);
+		mino_error_release(&err);
+		end.have_code = false;
+	}
+	container_finish(c, &end);
+	container_unref(c);
+}
+
+/* After a re-attach client ended: running still (attach again) or its end. */
+static void
+container_state_cb(struct podman_result *res, void *arg)
+{
+	struct container *c = arg;
+	struct container_end end = { .started = true };
+	struct mino_error *err = NULL;
+	char state[32];
+	int code;
+
+	if (c->abandoned) {
+		container_finish(c, &end);
+	} else if (res->exit_status != 0 || sscanf(res->out.data, "%31s %d", state, &code) != 2) {
+		container_finish(c, &end); /* gone: its exit code is unknown */
+	} else if (strcmp(state, "running") == 0 || strcmp(state, "paused") == 0) {
+		if (c->attach_attempts < CONTAINER_ATTACH_ATTEMPTS && container_attach(c, &err) == 0) {
+			container_unref(c);
+			return;
+		}
+		if (err != NULL) {
+			log_warn("%s", err->msg);
+			mino_error_release(&err);
+		}
+		end.error = "running, but minod cannot attach to it";
+		container_finish(c, &end);
+	} else {
+		end.have_code = true;
+		end.code = code;
+		container_finish(c, &end);
+	}
+	container_unref(c);
+}
+
+/* It never ran: remove what was created. */
+static void
+container_fail(struct container *c, const char *error, bool cancelled)
+{
+	struct container_end end = { .cancelled = cancelled, .error = error };
+
+	if (c->id != NULL && !c->abandoned)
+		container_remove(c->id, NULL, NULL);
+	container_finish(c, &end);
+}
+
+static void
+container_finish(struct container *c, const struct container_end *end)
+{
+	if (c->phase == CONTAINER_ENDED)
+		return;
+	c->phase = CONTAINER_ENDED;
+	if (c->o.on_exit != NULL)
+		c->o.on_exit(c, end, c->o.owner);
+}
+
+void
+container_cancel(struct container *c)
+{
+	if (c->phase == CONTAINER_ENDED || c->cancelled)
+		return;
+	c->cancelled = true;
+	if (c->id != NULL && (c->phase == CONTAINER_STARTING || c->phase == CONTAINER_RUNNING))
+		container_kill(c->id);
+}
+
+void
+container_abandon(struct container *c)
+{
+	c->abandoned = true;
+	if (c->pp != NULL && c->phase == CONTAINER_RUNNING)
+		pty_proc_hangup(c->pp, CONTAINER_HANGUP_GRACE_MS);
+	/* CREATING / INITIALIZING: it is not started (reconcile says so);
+	 * STARTING: let go once it runs (container_mark_running). */
+}
+
+/* ---------- by id ---------- */
+
+static void
+container_quiet_cb(struct podman_result *res, void *arg)
+{
+	char *what = arg;
+	_cleanup_free_ char *line = NULL;
+
+	if (res->exit_status != 0) {
+		line = podman_error_line(res);
+		log_debug("podman %s: %s", what, line ? line : "failed");
+	}
+	free(what);
+}
+
+void
+container_remove(const char *id, podman_done_cb done, void *arg)
+{
+	const char *argv[] = { "rm", "-f", "-t", "0", id, NULL };
+	struct mino_error *err = NULL;
+	char *what = NULL;
+
+	if (done == NULL) {
+		what = xasprintf("rm %.12s", id);
+		done = container_quiet_cb;
+		arg = what;
+	}
+	if (podman_capture(argv, done, arg, &err) < 0) {
+		log_warn("removing container %.12s: %s", id, err->msg);
+		mino_error_release(&err);
+		free(what);
+	}
+}
+
+void
+container_kill(const char *id)
+{
+	const char *argv[] = { "kill", id, NULL };
+
+	podman_run_quiet(argv);
+}
+
+int
+container_stop(const char *id, bool force, podman_done_cb done, void *arg, struct mino_error **err)
+{
+	const char *stop_argv[] = { "stop", "-t", "10", id, NULL };
+	const char *kill_argv[] = { "kill", id, NULL };
+
+	return podman_capture(force ? kill_argv : stop_argv, done, arg, err);
+}
+
+int
+container_inspect_state(const char *id, podman_done_cb done, void *arg, struct mino_error **err)
+{
+	const char *argv[] = { "inspect", "--format", "{{.State.Status}} {{.State.ExitCode}}", id, NULL };
+
+	return podman_capture(argv, done, arg, err);
+}

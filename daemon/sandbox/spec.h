@@ -1,0 +1,53 @@
+/* spec.h: what a sandbox is made of, resolved once.  Owner: sandbox side.
+ *
+ * session/create's params plus the resolved configuration become one
+ * sandbox_spec in one place (sandbox_spec_build), every value checked by
+ * the validators of common/names.c that the config key table uses too.
+ * The spec stays with the session for its whole life and is persisted in
+ * its record (sandbox_spec_to_record), so exec's default shell, the audit
+ * switch and a re-adopted session's workdir are the session's own, never
+ * re-derived from the global configuration.  Environment values are the
+ * one exception: never persisted, never logged (they reach the container
+ * through the run directory, rundir.h). */
+#ifndef MINOD_SPEC_H
+#define MINOD_SPEC_H
+
+#include <stdbool.h>
+#include <jansson.h>
+
+#include "cfgkeys.h"
+#include "error.h"
+
+/* All strings owned; vectors NULL-terminated and owned. */
+struct sandbox_spec {
+	char *name;
+	char *id;
+	char *project_dir;
+	char *image;
+	char **command;
+	char **env;        /* KEY=VALUE: never logged, never persisted */
+	char **volumes;
+	char *network;
+	char *workdir;
+	char *shell;       /* session.shell: exec's default command; NULL: minod's */
+	bool no_audit;     /* general.audit_log = false for this session */
+	char **warnings;   /* create's result `warnings` (not persisted) */
+	char *config_global;   /* the configuration files it was resolved from (NULL: none) */
+	char *config_local;
+	bool tty;
+	bool detach;
+	unsigned rows, cols;
+};
+
+void sandbox_spec_free(struct sandbox_spec *spec);
+/* The session/create params (checked) into `spec` (everything but what
+ * comes from the configuration). */
+int sandbox_spec_parse(json_t *params, struct sandbox_spec *spec, struct mino_error **err);
+/* The rest from the resolved configuration: image, network, shell,
+ * container.env and .volumes, the audit switch, workdir, name and id. */
+int sandbox_spec_resolve(struct sandbox_spec *spec, const struct cfg *cfg, struct mino_error **err);
+/* Its persisted fields into the record `rec`, and back. */
+void sandbox_spec_to_record(const struct sandbox_spec *spec, json_t *rec);
+int sandbox_spec_from_record(const json_t *rec, struct sandbox_spec *spec, struct mino_error **err);
+
+#endif

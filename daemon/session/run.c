@@ -1,0 +1,515 @@
+/* run.c: a session's container run (sandbox/container.h): start, running,
+ * re-adoption after a restart, the end, removal and stop.  The session
+ * decides; the container module only reports. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit.h"
+#include "container.h"
+#include "image.h"
+#include "jsonrpc.h"
+#include "log.h"
+#include "minod.h"
+#include "mino-protocol.h"
+#include "parts.h"
+#include "podman.h"
+#include "rundir.h"
+#include "session.h"
+#include "strv.h"
+#include "transcript.h"
+#include "xalloc.h"
+
+#define SESSION_TAIL_SCAN 4096          /* output scanned for podman's error line */
+
+static int session_on_created(struct container *c, const char *id, void *owner, struct mino_error **err);
+static int session_before_start(struct container *c, const struct container_info *info, void *owner,
+    struct mino_error **err);
+static void session_on_running(struct container *c, void *owner);
+static void session_on_output(struct container *c, enum pty_stream st, const char *data, size_t len,
+    void *owner);
+static void session_on_input_low(struct container *c, void *owner);
+static void session_on_exit(struct container *c, const struct container_end *end, void *owner);
+static void session_fail(struct session *s, int exit_code, const char *error);
+static void session_stop_cb(struct podman_result *res, void *arg);
+
+void
+session_open_transcript(struct session *s)
+{
+	struct mino_error *err = NULL;
+
+	if (s->transcript != NULL)
+		return;
+	s->transcript = transcript_open(s->spec.name, &err);
+	if (s->transcript == NULL) {
+		log_warn("session %s: %s", s->spec.name, err->msg);
+		mino_error_release(&err);
+	}
+}
+
+/* After a restart the replay ring starts from the transcript's tail (both
+ * streams of a non-tty session come back as stdout). */
+void
+session_seed_ring(struct session *s)
+{
+	_cleanup_free_ char *data = NULL;
+	struct mino_error *err = NULL;
+	size_t len = 0;
+
+	if (s->ring_len > 0)
+		return;
+	if (transcript_tail(s->spec.name, 0, SESSION_RING_MAX, &data, &len, &err) < 0) {
+		mino_error_release(&err);
+		return;
+	}
+	if (len > 0)
+		session_ring_append(s, s->spec.tty ? PTY_STREAM_PTY : PTY_STREAM_STDOUT, data, len);
+}
+
+/* ---------- starting ---------- */
+
+/* The run directory with the environment file: the only way values of
+ * spec.env (and of parts) reach the container, never podman's argv or
+ * stored config. */
+static int
+session_prepare_rundir(struct session *s, char *const *part_env, struct mino_error **err)
+{
+	_cleanup_free_ char **env = NULL;
+	size_t n = strv_len(s->spec.env), m = strv_len(part_env);
+
+	if (minod.entry_path == NULL)
+		return mino_make_error(err, MINO_E_INTERNAL, ENOENT, "mino-entry not found in `%s`",
+		    minod.helper_dir);
+	free(s->rundir);
+	s->rundir = NULL;
+	if (rundir_create(s->spec.id, &s->rundir, err) < 0)
+		return -1;
+	env = xcalloc(n + m + 1, sizeof *env);
+	memcpy(env, s->spec.env, n * sizeof *env);
+	memcpy(env + n, part_env, m * sizeof *env);
+	return rundir_write_env(s->rundir, RUNDIR_ENV_FILE, env, err);
+}
+
+static const struct container_opts session_container_opts = {
+	.stdio = CONTAINER_STDIO_ATTACH,
+	.on_created = session_on_created,
+	.before_start = session_before_start,
+	.on_running = session_on_running,
+	.on_output = session_on_output,
+	.on_input_low = session_on_input_low,
+	.on_exit = session_on_exit,
+};
+
+/* Builds the create options (spec + parts), writes the run directory and
+ * begins the container run: create, [init, before_start], start. */
+int
+session_start(struct session *s, struct mino_error **err)
+{
+	struct part_opts po = { 0 };
+	struct podman_mounts mounts;
+	struct container_opts o = session_container_opts;
+	char **args = NULL;
+	int r = -1;
+
+	if (s->parts != NULL && parts_contribute(s->parts, &po, err) < 0)
+		goto out;
+	if (session_prepare_rundir(s, po.env, err) < 0)
+		goto out;
+	mounts.rundir = s->rundir;
+	mounts.entry = minod.entry_path;
+	args = podman_create_argv(&s->spec, &mounts, po.args,
+	    podman_limits_ignored() ? PODMAN_ARGV_NO_PIDS_LIMIT : 0);
+	o.create_args = args;
+	o.name = s->spec.name;
+	o.tty = s->spec.tty;
+	o.want_stdin = true;
+	o.rows = s->main.rows;
+	o.cols = s->main.cols;
+	o.owner = s;
+	session_open_transcript(s);
+	s->ctr = container_run(&o, err);
+	if (s->ctr == NULL)
+		goto out;
+	session_ref(s); /* held by the run until on_exit */
+	s->main.paused = false;
+	notify_status();
+	r = 0;
+out:
+	podman_argv_free(args);
+	part_opts_free(&po);
+	if (r < 0)
+		mino_error_wrap(err, "starting session `%s`", s->spec.name);
+	return r;
+}
+
+static int
+session_on_created(struct container *c, const char *id, void *owner, struct mino_error **err)
+{
+	struct session *s = owner;
+
+	free(s->container_id);
+	s->container_id = xstrdup(id);
+	if (session_save_checked(s, err) < 0)
+		return -1;
+	/* An attached create is answered now: its container exists. */
+	if (!s->reply_when_running)
+		session_answer_create(s);
+	return 0;
+}
+
+static int
+session_before_start(struct container *c, const struct container_info *info, void *owner,
+    struct mino_error **err)
+{
+	struct session *s = owner;
+
+	return s->parts != NULL ? parts_before_start(s->parts, info, s->rundir, err) : 0;
+}
+
+static void
+session_on_running(struct container *c, void *owner)
+{
+	struct session *s = owner;
+	json_t *a;
+
+	if (s->phase != SESSION_CREATING)
+		return;
+	session_set_phase(s, SESSION_PH_RUNNING);
+	s->started_at = time(NULL);
+	session_save(s);
+	a = json_object();
+	json_object_set_new(a, "name", json_string(s->spec.name));
+	json_object_set_new(a, "container_id", json_string(s->container_id));
+	audit_event_if(!s->spec.no_audit, "session.started", a);
+	log_info("session %s: running (container %.12s)", s->spec.name, s->container_id);
+	notify_status();
+	session_answer_create(s);
+}
+
+static void
+session_on_output(struct container *c, enum pty_stream st, const char *data, size_t len, void *owner)
+{
+	struct session *s = owner;
+
+	if (s->phase != SESSION_ABANDONED)
+		session_main_output(s, st, data, len);
+}
+
+static void
+session_on_input_low(struct container *c, void *owner)
+{
+	struct session *s = owner;
+
+	session_io_release_held(&s->main, true);
+}
+
+/* Re-adoption: `podman attach` to a running container. */
+int
+session_adopt(struct session *s, struct mino_error **err)
+{
+	struct container_opts o = session_container_opts;
+
+	if (s->container_id == NULL)
+		return mino_make_error(err, MINO_E_INTERNAL, 0, "session `%s` has no container id", s->spec.name);
+	if (s->phase == SESSION_NEW)
+		session_set_phase(s, SESSION_PH_RUNNING);
+	if (s->started_at == 0)
+		s->started_at = time(NULL);
+	o.id = s->container_id;
+	o.name = s->spec.name;
+	o.tty = s->spec.tty;
+	o.want_stdin = s->spec.tty;
+	o.rows = s->main.rows;
+	o.cols = s->main.cols;
+	o.owner = s;
+	session_seed_ring(s);
+	session_open_transcript(s);
+	s->ctr = container_run(&o, err);
+	if (s->ctr == NULL)
+		return mino_error_wrap(err, "re-attaching session `%s`", s->spec.name);
+	session_ref(s);
+	log_info("session %s: re-adopted", s->spec.name);
+	return 0;
+}
+
+/* ---------- the end ---------- */
+
+static bool
+session_looks_failed(struct session *s, int code, char **error)
+{
+	_cleanup_free_ char *tail = NULL;
+	size_t len = 0;
+
+	if (code != 125 && code != 126 && code != 127)
+		return false;
+	tail = session_ring_tail(s, SESSION_TAIL_SCAN, &len);
+	*error = podman_error_line_in(tail, len, code != 125);
+	if (*error == NULL && code == 125)
+		*error = xstrdup("podman failed (exit status 125)");
+	return *error != NULL;
+}
+
+static void
+session_on_exit(struct container *c, const struct container_end *end, void *owner)
+{
+	struct session *s = owner;
+	_cleanup_free_ char *error = NULL;
+
+	s->ctr = NULL;
+	s->main.paused = false;
+	session_io_release_held(&s->main, true);
+	if (session_has_ended(s)) {
+		session_unref(s);
+		return;
+	}
+	if (!end->started) {
+		if (s->stop_requested)
+			session_end(s, false, 0, 0, NULL);
+		else
+			session_fail(s, 125, end->error ? end->error : "the container did not start");
+	} else if (end->have_code && session_looks_failed(s, end->code, &error)) {
+		session_fail(s, end->code, error);
+	} else {
+		session_end(s, end->have_code, end->code, end->sig, end->error);
+	}
+	session_unref(s);
+}
+
+/* A create that failed: the caller hears why, the session is forgotten. */
+static void
+session_fail(struct session *s, int exit_code, const char *error)
+{
+	struct mino_error *err = NULL;
+	json_t *a;
+
+	session_set_phase(s, SESSION_ENDED);
+	s->status = SESSION_FAILED;
+	s->ended_at = time(NULL);
+	log_warn("session %s failed: %s", s->spec.name, error);
+	if (strstr(error, "image not known") != NULL)
+		image_forget(s->spec.image);
+	if (s->parts != NULL)
+		parts_ended(s->parts);
+	a = json_object();
+	json_object_set_new(a, "name", json_string(s->spec.name));
+	json_object_set_new(a, "error", json_string(error));
+	audit_event_if(!s->spec.no_audit, "session.failed", a);
+	session_io_send_exit(&s->main, true, exit_code, 0, "failed", error);
+	session_detach_all(s);
+	if (s->create_reply != NULL) {
+		mino_make_error(&err, MINO_E_PODMAN_FAILED, 0, "session `%s` failed: %s", s->spec.name, error);
+		rpc_deferred_error(s->create_reply, err);
+		mino_error_release(&err);
+		s->create_reply = NULL;
+	}
+	session_stop_reply_all(s);
+	session_release_owner(s);
+	session_remove_container(s);
+	session_remove(s, true);
+}
+
+/* Found at start without ever having seen it run (minod died during its
+ * create, or the container is gone): kept in the list as failed. */
+void
+session_fail_recorded(struct session *s, const char *error)
+{
+	if (session_has_ended(s))
+		return;
+	session_set_phase(s, SESSION_ENDED);
+	s->status = SESSION_FAILED;
+	s->ended_at = time(NULL);
+	free(s->error);
+	s->error = xstrdup(error);
+	log_warn("session %s: %s", s->spec.name, error);
+	session_save(s);
+	session_remove_container(s);
+	notify_status();
+}
+
+void
+session_end(struct session *s, bool have_code, int code, int sig, const char *error)
+{
+	json_t *a;
+
+	if (session_has_ended(s))
+		return;
+	session_set_phase(s, SESSION_ENDED);
+	s->status = s->stop_requested ? SESSION_STOPPED : SESSION_EXITED;
+	s->have_exit_code = have_code;
+	s->exit_code = have_code ? code : 0;
+	s->ended_at = time(NULL);
+	if (error != NULL) {
+		free(s->error);
+		s->error = xstrdup(error);
+	}
+	session_save(s);
+	if (s->parts != NULL)
+		parts_ended(s->parts);
+	a = json_object();
+	json_object_set_new(a, "name", json_string(s->spec.name));
+	json_object_set_new(a, "exit_code", have_code ? json_integer(code) : json_null());
+	audit_event_if(!s->spec.no_audit, "session.stopped", a);
+	log_info("session %s: %s (exit code %d, signal %d)", s->spec.name,
+	    session_status_name(s->status), have_code ? code : -1, sig);
+	session_io_send_exit(&s->main, have_code, code, sig, session_status_name(s->status), error);
+	session_detach_all(s);
+	session_answer_create(s);
+	session_release_owner(s);
+	transcript_close(s->transcript);
+	s->transcript = NULL;
+	/* Stop's callers hear once the container is gone (session_rm_cb). */
+	session_remove_container(s);
+	notify_status();
+}
+
+/* ---------- removal (by the id it was created with, never by name) ---------- */
+
+struct session_rm {
+	struct session *s;  /* ref held */
+	char *name;
+};
+
+static void
+session_rm_cb(struct podman_result *res, void *arg)
+{
+	struct session_rm *rm = arg;
+
+	if (res->exit_status != 0)
+		log_debug("podman rm of session %s: %s", rm->name, res->err.data ? res->err.data : "failed");
+	session_stop_reply_all(rm->s);
+	session_rm_done(rm->name);
+	session_unref(rm->s);
+	free(rm->name);
+	free(rm);
+}
+
+void
+session_remove_container(struct session *s)
+{
+	struct session_rm *rm;
+
+	rundir_remove(s->spec.id);
+	if (s->container_id == NULL) {
+		session_stop_reply_all(s);
+		return;
+	}
+	rm = xcalloc(1, sizeof *rm);
+	rm->s = s;
+	rm->name = xstrdup(s->spec.name);
+	session_ref(s);
+	session_rm_pending_add(s->spec.name);
+	container_remove(s->container_id, session_rm_cb, rm);
+}
+
+/* ---------- stop ---------- */
+
+void
+session_stop_reply_all(struct session *s)
+{
+	size_t i;
+	json_t *r;
+
+	for (i = 0; i < s->nstop_waiters; i++) {
+		r = json_object();
+		json_object_set_new(r, "name", json_string(s->spec.name));
+		json_object_set_new(r, "status", json_string(session_status_name(s->status)));
+		json_object_set_new(r, "exit_code", s->have_exit_code ? json_integer(s->exit_code) : json_null());
+		rpc_deferred_reply(s->stop_waiters[i], r);
+	}
+	free(s->stop_waiters);
+	s->stop_waiters = NULL;
+	s->nstop_waiters = 0;
+}
+
+/* After `podman stop` of a container without a client of ours: its end is
+ * not seen otherwise. */
+static void
+session_stopped_state_cb(struct podman_result *res, void *arg)
+{
+	struct session *s = arg;
+	char state[32];
+	int code;
+
+	if (!session_has_ended(s) && s->ctr == NULL) {
+		if (res->exit_status == 0 && sscanf(res->out.data, "%31s %d", state, &code) == 2 &&
+		    strcmp(state, "running") != 0 && strcmp(state, "paused") != 0)
+			session_end(s, true, code, 0, NULL);
+		else if (res->exit_status != 0)
+			session_end(s, false, 0, 0, NULL);
+	}
+	session_unref(s);
+}
+
+static void
+session_stop_cb(struct podman_result *res, void *arg)
+{
+	struct session *s = arg;
+	_cleanup_free_ char *line = NULL;
+	struct mino_error *err = NULL;
+
+	if (res->exit_status != 0) {
+		line = podman_error_line(res);
+		log_info("session %s: podman stop: %s", s->spec.name, line ? line : "failed");
+	}
+	if (!session_has_ended(s) && s->ctr == NULL && s->container_id != NULL) {
+		if (container_inspect_state(s->container_id, session_stopped_state_cb, s, &err) == 0)
+			return; /* reference passed on */
+		mino_error_release(&err);
+		session_end(s, false, 0, 0, NULL);
+	}
+	session_unref(s);
+}
+
+/* Ends the session's container: before it exists, its create is cancelled. */
+static void
+session_halt(struct session *s, bool force)
+{
+	struct mino_error *err = NULL;
+
+	if (s->phase == SESSION_PREPARING) {
+		parts_cancel(s->parts); /* create.c ends it as stopped */
+		return;
+	}
+	if (s->ctr != NULL && !container_is_running(s->ctr) && s->phase == SESSION_CREATING) {
+		container_cancel(s->ctr);
+		return;
+	}
+	if (s->container_id == NULL)
+		return;
+	session_ref(s);
+	if (container_stop(s->container_id, force, session_stop_cb, s, &err) < 0) {
+		log_warn("session %s: %s", s->spec.name, err->msg);
+		mino_error_release(&err);
+		session_unref(s);
+	}
+}
+
+void
+session_stop(struct session *s, struct rpc_deferred *d, bool force)
+{
+	json_t *a;
+
+	s->stop_waiters = xreallocarray(s->stop_waiters, s->nstop_waiters + 1, sizeof *s->stop_waiters);
+	s->stop_waiters[s->nstop_waiters++] = d;
+	if (s->stop_requested && s->nstop_waiters > 1 && !force)
+		return;
+	s->stop_requested = true;
+	a = json_object();
+	json_object_set_new(a, "name", json_string(s->spec.name));
+	json_object_set_new(a, "force", json_boolean(force));
+	audit_event_if(!s->spec.no_audit, "session.stop", a);
+	session_halt(s, force);
+}
+
+/* Its owner (a non-tty, non-detached client) went away: stop it. */
+void
+session_owner_left(struct session *s)
+{
+	session_release_owner(s);
+	if (!session_is_live(s) || session_has_ended(s))
+		return;
+	log_info("session %s: its client went away; stopping it", s->spec.name);
+	s->stop_requested = true;
+	session_halt(s, true);
+}
