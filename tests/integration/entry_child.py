@@ -7,12 +7,15 @@ sees.  Modes:
                     one's name, si_code and sender; SIGTERM ends with 7
   tty               print foreground/session facts, then read one byte in
                     raw mode and print it
+  aside SIG...      leave the terminal's foreground group (setpgid), count
+                    the listed signals for 2 s, print the counts, exit 5
 """
 import json
 import os
 import signal
 import sys
 import termios
+import time
 import tty
 
 
@@ -72,6 +75,23 @@ def mode_tty():
     out("byte %d" % b[0])
 
 
+def mode_aside(names):
+    counts = {n: 0 for n in names}
+
+    def handler(sig, frame):
+        counts[signal.Signals(sig).name] += 1
+
+    for n in names:
+        signal.signal(getattr(signal, n), handler)
+    os.setpgid(0, 0)
+    out("ready %d" % os.getpid())
+    deadline = time.time() + 2
+    while time.time() < deadline:
+        time.sleep(0.05)
+    out("counts " + json.dumps(counts, sort_keys=True))
+    sys.exit(5)
+
+
 def main():
     mode, args = sys.argv[1], sys.argv[2:]
     if mode == "env":
@@ -82,6 +102,8 @@ def main():
         mode_siginfo(args)
     elif mode == "tty":
         mode_tty()
+    elif mode == "aside":
+        mode_aside(args)
     else:
         sys.exit("entry_child: unknown mode " + mode)
 

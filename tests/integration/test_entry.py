@@ -531,6 +531,24 @@ def test_pty_ctrl_c_reaches_command_once():
         c.close(force=True)
 
 
+def test_pty_kernel_signals_to_entry_are_not_forwarded():
+    # The command leaves the foreground group, so ^C and SIGWINCH from the
+    # terminal reach only mino-entry's group (mino-entry alone): not
+    # forwarding them is what keeps the foreground command's count at one.
+    c = spawn_pty(["--"] + child("aside", "SIGINT", "SIGWINCH"))
+    try:
+        c.expect(r"ready (\d+)")
+        c.sendintr()
+        c.setwinsize(30, 90)
+        c.expect(r"counts (\{.*\})\r\n")
+        assert json.loads(c.match.group(1)) == {"SIGINT": 0, "SIGWINCH": 0}
+        c.expect(pexpect.EOF)
+        c.close()
+        assert c.exitstatus == 5, "mino-entry did not survive ^C or lost the status"
+    finally:
+        c.close(force=True)
+
+
 def test_pty_ctrl_c_kills_command_with_default_action():
     c = spawn_pty(["--", "/bin/sh", "-c", "echo ready; sleep 30"])
     try:
