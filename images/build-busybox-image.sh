@@ -8,6 +8,7 @@ bb=/bin/busybox
 [ -x "$bb" ] || { echo "build-busybox-image: $bb missing (apt-get install busybox-static)" >&2; exit 1; }
 if podman image exists "$name"; then echo "build-busybox-image: $name exists"; exit 0; fi
 root=$(mktemp -d); trap 'rm -rf "$root"' EXIT
+chmod 0755 "$root"   # mktemp gives 0700: the image's non-root user must reach /
 mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,etc,tmp,root,proc,sys,dev,workspace,home/developer}
 chmod 1777 "$root/tmp"
 cp "$bb" "$root/bin/busybox"

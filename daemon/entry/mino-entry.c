@@ -1,0 +1,150 @@
+/* mino-entry.c: the container's entry helper (entry.h).
+ *
+ *   mino-entry [--env FILE]... [--cwd DIR] -- CMD [ARG...]
+ *
+ * Loads each FILE (KEY=VALUE\0 records) over the environment podman gave,
+ * changes to DIR, then runs CMD as its child for the container's whole life,
+ * forwarding signals, and exits with CMD's exit status (128+N if a signal N
+ * killed it).  Its own failures: 125 (usage, FILE, DIR), 126 (CMD not
+ * executable), 127 (CMD not found), each with one line on stderr that never
+ * holds a value from a FILE.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "entry.h"
+
+#define ENTRY_USAGE "usage: " ENTRY_NAME " [--env FILE]... [--cwd DIR] -- CMD [ARG...]"
+
+extern char **environ;
+
+struct entry_opts {
+	const char **env_files;   /* pointers into argv */
+	size_t nenv_files;
+	const char *cwd;
+	char **cmd;               /* argv after "--" */
+};
+
+static int entry_opt_value(char **argv, int argc, int *i, const char *name, const char **value,
+	struct entry_error *err);
+static int entry_parse_args(int argc, char **argv, struct entry_opts *o, struct entry_error *err);
+static int entry_prepare_env(const struct entry_opts *o, struct entry_env *env,
+	struct entry_error *err);
+
+int
+entry_error_set(struct entry_error *err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* "--name VALUE" or "--name=VALUE" at argv[*i]; 1 if it matched. */
+static int
+entry_opt_value(char **argv, int argc, int *i, const char *name, const char **value,
+	struct entry_error *err)
+{
+	size_t n = strlen(name);
+
+	if (strncmp(argv[*i], name, n) != 0)
+		return 0;
+	if (argv[*i][n] == '=') {
+		*value = argv[*i] + n + 1;
+		return 1;
+	}
+	if (argv[*i][n] != '\0')
+		return 0;
+	if (*i + 1 >= argc)
+		return entry_error_set(err, "%s needs a value; " ENTRY_USAGE, name);
+	*value = argv[++*i];
+	return 1;
+}
+
+static int
+entry_parse_args(int argc, char **argv, struct entry_opts *o, struct entry_error *err)
+{
+	const char *v;
+	int i, r;
+
+	memset(o, 0, sizeof *o);
+	/* At most argc files; the array points into argv. */
+	o->env_files = calloc((size_t)argc, sizeof *o->env_files);
+	if (o->env_files == NULL)
+		return entry_error_set(err, "out of memory");
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0) {
+			if (i + 1 >= argc)
+				return entry_error_set(err, "no command; " ENTRY_USAGE);
+			o->cmd = argv + i + 1;
+			return 0;
+		}
+		if ((r = entry_opt_value(argv, argc, &i, "--env", &v, err)) != 0) {
+			if (r < 0)
+				return -1;
+			o->env_files[o->nenv_files++] = v;
+			continue;
+		}
+		if ((r = entry_opt_value(argv, argc, &i, "--cwd", &v, err)) != 0) {
+			if (r < 0)
+				return -1;
+			o->cwd = v;
+			continue;
+		}
+		return entry_error_set(err, "unknown argument `%s`; " ENTRY_USAGE, argv[i]);
+	}
+	return entry_error_set(err, "no `--` before the command; " ENTRY_USAGE);
+}
+
+static int
+entry_prepare_env(const struct entry_opts *o, struct entry_env *env, struct entry_error *err)
+{
+	size_t i;
+
+	entry_env_init(env, environ);
+	for (i = 0; i < o->nenv_files; i++)
+		if (entry_env_load(env, o->env_files[i], err) < 0)
+			return -1;
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct entry_error err = { { 0 } };
+	struct entry_signals sigs;
+	struct entry_opts o;
+	struct entry_env env;
+	pid_t child;
+	int status = ENTRY_EXIT_FAILED;
+
+	if (entry_signals_block(&sigs, &err) < 0) {
+		fprintf(stderr, ENTRY_NAME ": %s\n", err.msg);
+		return ENTRY_EXIT_FAILED;
+	}
+	memset(&env, 0, sizeof env);
+	if (entry_parse_args(argc, argv, &o, &err) < 0 ||
+	    entry_prepare_env(&o, &env, &err) < 0)
+		goto fail;
+	if (o.cwd != NULL && chdir(o.cwd) < 0) {
+		entry_error_set(&err, "%s: cannot change directory: %s", o.cwd, strerror(errno));
+		goto fail;
+	}
+	child = entry_spawn(&sigs, o.cmd, entry_env_merged(&env), &err);
+	if (child < 0)
+		goto fail;
+	status = entry_supervise(&sigs, child);
+	goto out;
+fail:
+	fprintf(stderr, ENTRY_NAME ": %s\n", err.msg);
+out:
+	entry_env_free(&env);
+	free(o.env_files);
+	return status;
+}
