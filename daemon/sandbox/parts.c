@@ -1,4 +1,5 @@
-/* parts.c: the parts table and a sandbox's set of parts (parts.h). */
+/* parts.c: a sandbox's set of parts and the order of their hooks (parts.h);
+ * the table itself is parts-table.c. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -7,14 +8,6 @@
 #include "parts.h"
 #include "strv.h"
 #include "xalloc.h"
-
-extern const struct part_ops image_part;
-
-/* One row per capability, in the order their hooks run. */
-const struct part_ops *const parts_table[] = {
-	&image_part,
-	NULL,
-};
 
 struct parts {
 	struct part_ctx *ctx;
