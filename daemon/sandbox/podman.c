@@ -217,7 +217,15 @@ podman_exec_argv(const char *container, const char *env_file, const char *const 
 		podman_argv_add(&a, "-t");
 	podman_argv_add(&a, "--detach-keys=");
 	podman_argv_add(&a, container);
-	podman_argv_entry(&a, env_file, (char *const *)cmd);
+	/* the session's environment first, the exec's own over it */
+	podman_argv_add(&a, RUNDIR_ENTRY);
+	podman_argv_add(&a, "--env");
+	podman_argv_add(&a, RUNDIR_MOUNT "/" RUNDIR_ENV_FILE);
+	podman_argv_add(&a, "--env");
+	podman_argv_add(&a, env_file);
+	podman_argv_add(&a, "--");
+	for (; cmd != NULL && *cmd != NULL; cmd++)
+		podman_argv_add(&a, *cmd);
 	return a.v;
 }
 

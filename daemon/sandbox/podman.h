@@ -94,8 +94,9 @@ char **podman_create_argv(const struct sandbox_spec *spec, const struct podman_m
     unsigned flags);
 /* `start --attach [--interactive] --sig-proxy=false --detach-keys= CONTAINER` */
 char **podman_start_argv(const char *container, bool want_stdin);
-/* `exec -i [-t] --detach-keys= CONTAINER /run/mino-entry --env ENV_FILE -- CMD...`
- * (ENV_FILE: the exec's env file, a path inside the container). */
+/* `exec -i [-t] --detach-keys= CONTAINER /run/mino-entry --env /run/mino/env
+ * --env ENV_FILE -- CMD...`: the session's environment, then the exec's own
+ * (ENV_FILE, a path inside the container) over it. */
 char **podman_exec_argv(const char *container, const char *env_file, const char *const *cmd, bool tty);
 /* `attach [--no-stdin] --sig-proxy=false --detach-keys= CONTAINER` (re-adoption). */
 char **podman_attach_argv(const char *container, bool tty);

@@ -124,13 +124,13 @@ test_start_exec_attach(void)
 	podman_argv_free(argv);
 	argv = podman_exec_argv("cid1", "/run/mino/exec-3.env", cmd, true);
 	line = join(argv);
-	is_str(line, "exec -i -t --detach-keys= cid1 /run/mino-entry --env /run/mino/exec-3.env -- ls -la",
-	    "exec argv, tty: its env comes from a file");
+	is_str(line, "exec -i -t --detach-keys= cid1 /run/mino-entry --env /run/mino/env --env /run/mino/exec-3.env -- ls -la",
+	    "exec argv, tty: the session's env file, then its own");
 	free(line);
 	podman_argv_free(argv);
 	argv = podman_exec_argv("cid1", "/run/mino/exec-4.env", cmd, false);
 	line = join(argv);
-	is_str(line, "exec -i --detach-keys= cid1 /run/mino-entry --env /run/mino/exec-4.env -- ls -la",
+	is_str(line, "exec -i --detach-keys= cid1 /run/mino-entry --env /run/mino/env --env /run/mino/exec-4.env -- ls -la",
 	    "exec argv");
 	free(line);
 	podman_argv_free(argv);
