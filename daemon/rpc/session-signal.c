@@ -77,9 +77,9 @@ rpc_session_signal_exec(struct rpc_call *call, json_t **result, struct mino_erro
 		return mino_make_error(err, RPC_INVALID_PARAMS, 0, "`signal` is required");
 	if (rpc_session_signal_parse(json_object_get(call->params, "signal"), sig, sizeof sig, err) < 0)
 		return -1;
-	if (s->status != SESSION_RUNNING)
+	if (s->status != SESSION_RUNNING || s->container_id == NULL)
 		return mino_make_error(err, MINO_E_NOT_RUNNING, 0, "session `%s` is not running", s->spec.name);
-	cname = podman_container_name(s->spec.name);
+	cname = xstrdup(s->container_id); /* by id: the container it was created with */
 	{
 		const char *argv[] = { "kill", "--signal", sig, cname, NULL };
 

@@ -1,4 +1,5 @@
 /* container.c: one run of a podman container (container.h). */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +34,7 @@ struct container {
 	struct podman_capture *wait;   /* `podman wait --condition=running` */
 	unsigned attach_attempts;
 	bool reattach;
+	struct container_end end;      /* held while its conmon is asked about */
 	bool abandoned;
 	bool cancelled;
 };
@@ -43,6 +45,7 @@ static void container_init_cb(struct podman_result *res, void *arg);
 static void container_info_cb(struct podman_result *res, void *arg);
 static void container_wait_cb(struct podman_result *res, void *arg);
 static void container_state_cb(struct podman_result *res, void *arg);
+static void container_conmon_cb(struct podman_result *res, void *arg);
 static void container_quiet_cb(struct podman_result *res, void *arg);
 static int container_start(struct container *c, struct mino_error **err);
 static int container_attach(struct container *c, struct mino_error **err);
@@ -342,6 +345,15 @@ container_done(struct pty_proc *pp, int64_t status, int sig)
 	/* A client that ended before the wait answered: it ran. */
 	if (c->phase == CONTAINER_STARTING && !c->abandoned && !c->cancelled)
 		container_mark_running(c);
+	/* podman's own failure statuses, or a killed client: was conmon lost? */
+	if (!c->reattach && !c->abandoned && c->id != NULL && (sig != 0 || (status >= 125 && status <= 127))) {
+		const char *argv[] = { "inspect", "--format", "{{.State.Status}} {{.State.ConmonPid}}", c->id, NULL };
+
+		c->end = end;
+		if (podman_capture(argv, container_conmon_cb, c, &err) == 0)
+			return; /* the client's reference passes to the capture */
+		mino_error_release(&err);
+	}
 	if (c->reattach && !c->abandoned) {
 		/* `podman attach` ended: ask podman how the container is. */
 		if (container_inspect_state(c->id, container_state_cb, c, &err) == 0)
@@ -349,6 +361,28 @@ container_done(struct pty_proc *pp, int64_t status, int sig)
 		log_warn("container %s: %s", c->name, err->msg);
 		mino_error_release(&err);
 		end.have_code = false;
+	}
+	container_finish(c, &end);
+	container_unref(c);
+}
+
+/* The container still "running" with its conmon gone: nobody will see
+ * its end.  Else the client's status stands. */
+static void
+container_conmon_cb(struct podman_result *res, void *arg)
+{
+	struct container *c = arg;
+	struct container_end end = c->end;
+	char state[32];
+	long conmon;
+
+	if (res->exit_status == 0 && sscanf(res->out.data, "%31s %ld", state, &conmon) == 2 &&
+	    (strcmp(state, "running") == 0 || strcmp(state, "paused") == 0) &&
+	    (conmon <= 0 || (kill((pid_t)conmon, 0) < 0 && errno == ESRCH))) {
+		end.have_code = false;
+		end.sig = 0;
+		end.error = "lost: conmon died";
+		end.lost = true;
 	}
 	container_finish(c, &end);
 	container_unref(c);

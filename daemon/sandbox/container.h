@@ -39,10 +39,11 @@ struct container_info {
 struct container_end {
 	bool started;             /* false: it never ran (create, init or a hook failed, or cancelled) */
 	bool cancelled;           /* container_cancel before it ran */
+	bool lost;                /* it runs on, but its conmon died: its end cannot be seen */
 	bool have_code;
 	int code;                 /* exit status of the podman client (the command's, or podman's 125-127) */
 	int sig;                  /* the podman client was killed by this signal */
-	const char *error;        /* why it never ran, or NULL */
+	const char *error;        /* why it never ran or was lost, or NULL */
 };
 
 struct container;

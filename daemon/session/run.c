@@ -268,6 +268,8 @@ session_on_exit(struct container *c, const struct container_end *end, void *owne
 			session_end(s, false, 0, 0, NULL);
 		else
 			session_fail(s, 125, end->error ? end->error : "the container did not start");
+	} else if (end->lost) {
+		session_end(s, false, 0, 0, end->error);
 	} else if (end->have_code && session_looks_failed(s, end->code, &error)) {
 		session_fail(s, end->code, error);
 	} else {
@@ -335,7 +337,11 @@ session_end(struct session *s, bool have_code, int code, int sig, const char *er
 	if (session_has_ended(s))
 		return;
 	session_set_phase(s, SESSION_ENDED);
-	s->status = s->stop_requested ? SESSION_STOPPED : SESSION_EXITED;
+	/* An end not seen (its conmon died, minod cannot attach) is a failure. */
+	if (error != NULL && !have_code)
+		s->status = SESSION_FAILED;
+	else
+		s->status = s->stop_requested ? SESSION_STOPPED : SESSION_EXITED;
 	s->have_exit_code = have_code;
 	s->exit_code = have_code ? code : 0;
 	s->ended_at = time(NULL);

@@ -188,3 +188,18 @@ def test_restart_records_never_started_sessions_failed(menv):
         assert s["error"] == "minod restarted before the container started", s
     assert wait_for(lambda: menv.podman("container", "exists", cid).returncode == 1, 20 * SLOW)
     assert wait_for(lambda: not os.path.exists(stale), 10 * SLOW)
+
+
+def test_conmon_killed_is_recorded_lost(menv):
+    name = menv.name("cm")
+    p = menv.mino("run", "-d", "-n", name, "--", "sleep", "300")
+    assert p.returncode == 0, p.stderr
+    cid = menv.container_of(name)["id"]
+    ins = menv.podman("inspect", "--format", "{{.State.ConmonPid}}", cid)
+    conmon = int(ins.stdout.decode().strip())
+    assert conmon > 0
+    os.kill(conmon, 9)
+    s = menv.wait_status(name, "failed", timeout=30 * SLOW)
+    assert s["error"] == "lost: conmon died", s
+    assert s["exit_code"] is None, s
+    assert wait_for(lambda: menv.podman("container", "exists", cid).returncode == 1, 20 * SLOW)
