@@ -192,6 +192,15 @@ parts_contribute(struct parts *p, struct part_opts *o, struct mino_error **err)
 	return 0;
 }
 
+bool
+parts_want_container(const struct parts *p)
+{
+	for (size_t i = 0; i < p->n; i++)
+		if (p->ctx[i].ops->before_start != NULL)
+			return true;
+	return false;
+}
+
 int
 parts_before_start(struct parts *p, const struct container_info *info, const char *rundir,
     struct mino_error **err)

@@ -87,6 +87,9 @@ bool parts_preparing(const struct parts *p);
 void parts_cancel(struct parts *p);
 void parts_undo(struct parts *p);
 int parts_contribute(struct parts *p, struct part_opts *o, struct mino_error **err);
+/* Whether a part has before_start (then the container is initialized
+ * first: `podman init` gives its pid and network namespace). */
+bool parts_want_container(const struct parts *p);
 int parts_before_start(struct parts *p, const struct container_info *info, const char *rundir,
     struct mino_error **err);
 void parts_ended(struct parts *p);

@@ -159,6 +159,9 @@ podman_create_argv(const struct sandbox_spec *spec, const struct podman_mounts *
 	podman_argv_addf(&a, "--label=mino.tty=%d", spec->tty ? 1 : 0);
 	podman_argv_addf(&a, "--label=mino.project=%s", spec->project_dir);
 	podman_argv_addf(&a, "--label=mino.workdir=%s", spec->workdir);
+	if (spec->shell != NULL)
+		podman_argv_addf(&a, "--label=mino.shell=%s", spec->shell);
+	podman_argv_addf(&a, "--label=mino.audit=%d", spec->no_audit ? 0 : 1);
 	if (minod.state_dir != NULL)
 		podman_argv_addf(&a, "--label=mino.state=%s", minod.state_dir);
 	podman_argv_add(&a, "--cap-drop=ALL");

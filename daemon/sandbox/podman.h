@@ -78,7 +78,7 @@ char **podman_command(const char *podman, char *const *args);
 
 /* `create --name=mino-NAME --label=mino.session=NAME --label=mino.id=ID
  * --label=mino.tty=0|1 --label=mino.project=DIR --label=mino.workdir=WORKDIR
- * [--label=mino.state=STATE_DIR] --cap-drop=ALL --security-opt=no-new-privileges
+ * [--label=mino.shell=SHELL] --label=mino.audit=0|1 [--label=mino.state=STATE_DIR] --cap-drop=ALL --security-opt=no-new-privileges
  * [--pids-limit=4096] --init --pull=never [--network=MODE] -v DIR:WORKDIR -w WORKDIR
  * -v RUNDIR:/run/mino:ro -v ENTRY:/run/mino-entry:ro [-v VOL]... [EXTRA]... -i [-t] IMAGE
  * /run/mino-entry --env /run/mino/env -- CMD...`.
@@ -86,7 +86,8 @@ char **podman_command(const char *podman, char *const *args);
  * file (rundir_write_env), which mino-entry loads in the container.
  * EXTRA: the parts' create options (parts_contribute).
  * No --rm: minod records the exit code, then removes the container by id.
- * --network is left out for "bridge" (podman's own default).  mino.state
+ * The labels let a session be rebuilt with its own values if its record is
+ * lost (reconcile.c).  --network is left out for "bridge" (podman's own default).  mino.state
  * (minod.state_dir, if set) keeps minods of other state directories from
  * adopting each other's containers.  NULL-terminated, free with
  * podman_argv_free. */

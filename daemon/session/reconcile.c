@@ -146,6 +146,10 @@ reconcile_rebuild(const json_t *c, const char *name)
 	spec.workdir = v != NULL ? xstrdup(v) : workdir_for_project(spec.project_dir, NULL);
 	v = reconcile_label(c, "mino.tty");
 	spec.tty = v != NULL && strcmp(v, "1") == 0;
+	v = reconcile_label(c, "mino.shell");
+	spec.shell = v != NULL ? xstrdup(v) : NULL;
+	v = reconcile_label(c, "mino.audit");
+	spec.no_audit = v != NULL && strcmp(v, "0") == 0;
 	spec.detach = true;
 	s = session_new(&spec);
 	s->origin = SESSION_FROM_LABELS;

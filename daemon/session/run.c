@@ -124,6 +124,7 @@ session_start(struct session *s, struct mino_error **err)
 	o.name = s->spec.name;
 	o.tty = s->spec.tty;
 	o.want_stdin = true;
+	o.init_first = s->parts != NULL && parts_want_container(s->parts);
 	o.rows = s->main.rows;
 	o.cols = s->main.cols;
 	o.owner = s;

@@ -64,6 +64,7 @@ test_create(void)
 	struct sandbox_spec spec = {
 		.name = "s1", .id = "abcd", .project_dir = "/home/u/proj", .image = "localhost/img:1",
 		.command = cmd, .env = env, .volumes = vols, .network = "none", .workdir = "/proj",
+		.shell = "/bin/bash", .no_audit = true,
 	};
 	struct podman_mounts m = { .rundir = "/xdg/mino/run/abcd", .entry = "/usr/libexec/mino-entry" };
 	char **argv, **full;
@@ -75,7 +76,7 @@ test_create(void)
 	is_str(line,
 	    "create --name=mino-s1 --label=mino.session=s1 --label=mino.id=abcd "
 	    "--label=mino.tty=0 --label=mino.project=/home/u/proj --label=mino.workdir=/proj "
-	    "--label=mino.state=/st --cap-drop=ALL "
+	    "--label=mino.shell=/bin/bash --label=mino.audit=0 --label=mino.state=/st --cap-drop=ALL "
 	    "--security-opt=no-new-privileges --pids-limit=4096 --init --pull=never --network=none "
 	    "-v /home/u/proj:/proj -w /proj -v /xdg/mino/run/abcd:/run/mino:ro "
 	    "-v /usr/libexec/mino-entry:/run/mino-entry:ro -v /data:/data:ro --tmpfs=/x "
@@ -94,12 +95,14 @@ test_create(void)
 	spec.network = "bridge";
 	spec.env = NULL;
 	spec.volumes = NULL;
+	spec.shell = NULL;
+	spec.no_audit = false;
 	minod.state_dir = NULL;
 	argv = podman_create_argv(&spec, &m, NULL, PODMAN_ARGV_NO_PIDS_LIMIT);
 	line = join(argv);
 	is_str(line,
 	    "create --name=mino-s1 --label=mino.session=s1 --label=mino.id=abcd --label=mino.tty=1 "
-	    "--label=mino.project=/home/u/proj --label=mino.workdir=/proj --cap-drop=ALL "
+	    "--label=mino.project=/home/u/proj --label=mino.workdir=/proj --label=mino.audit=1 --cap-drop=ALL "
 	    "--security-opt=no-new-privileges --init "
 	    "--pull=never -v /home/u/proj:/proj -w /proj -v /xdg/mino/run/abcd:/run/mino:ro "
 	    "-v /usr/libexec/mino-entry:/run/mino-entry:ro "
