@@ -272,7 +272,7 @@ fs_append_line(const char *path, const char *line, size_t len, mode_t mode, stru
 	while (n < 0 && errno == EINTR);
 	if (n >= 0 && (size_t)n == total)
 		return 0;
-	saved = n < 0 ? errno : EIO;
+	saved = n < 0 ? errno : 0;
 	if (n > 0 && ftruncate(fd, st.st_size) < 0)
 		return mino_make_error(err, MINO_E_IO, errno,
 			"append to `%s`: short write, and truncating it back failed", path);
