@@ -519,14 +519,16 @@ cmd_config_trust(struct cmd_ctx *ctx, const struct cmd_config_opts *o)
 			CFGFILE_LOCAL_NAME, o->project != NULL ? o->project : ".");
 		return CMD_EXIT_ERROR;
 	}
-	canon = realpath(path, NULL);
-	if (canon == NULL) {
-		fprintf(stderr, "mino: cannot trust `%s`: %s\n", path, strerror(errno));
-		return CMD_EXIT_ERROR;
+	/* Trusted is the file where it is: a symlink is refused, not followed. */
+	if (cfgfile_canon_parent(path, &canon, &err) < 0) {
+		mino_error_wrap(&err, "cannot trust `%s`", path);
+		return cmd_report(&err);
 	}
 	/* Hash exactly the bytes we parse and show. */
-	if (cfgfile_read(canon, TOML_MAX_FILE, false, &found, &data, &len, NULL, &err) < 0)
+	if (cfgfile_read(canon, TOML_MAX_FILE, true, &found, &data, &len, NULL, &err) < 0) {
+		mino_error_wrap(&err, "cannot trust it");
 		return cmd_report(&err);
+	}
 	if (!found) {
 		fprintf(stderr, "mino: cannot trust `%s`: no such file\n", path);
 		return CMD_EXIT_ERROR;

@@ -104,7 +104,7 @@ static const struct option cmd_run_options[] = {
 const struct cmd_entry cmd_run_entry = {
 	.name = "run",
 	.alias = NULL,
-	.usage = "[-d] [-n name] [-p path] [--image image] [-e KEY[=VALUE]]... [--env-file FILE]... "
+	.usage = "[-d] [-n name] [-p path] [--unsafe-project-dir] [--image image] [-e KEY[=VALUE]]... [--env-file FILE]... "
 		"[--volume HOST:CONTAINER]... [--network bridge|host|none] [--trust-local] "
 		"[--[no-]aws] [--[no-]gcp] [--[no-]azure] [--all-clouds] [--no-cache] "
 		"[--network-allow RULES] [--network-preset P] [--layers L] [-- command ...]",
