@@ -33,7 +33,7 @@ rpc_daemon_status_result(void)
 {
 	time_t now = time(NULL);
 
-	return json_pack("{s:s, s:i, s:I, s:I, s:s?, s:s?, s:I, s:{s:I, s:I}, s:o?}",
+	return json_pack("{s:s, s:i, s:I, s:I, s:s?, s:s?, s:I, s:{s:I, s:I}, s:o?, s:o}",
 		"version", MINO_VERSION,
 		"protocol", MINO_PROTOCOL_VERSION,
 		"pid", (json_int_t)getpid(),
