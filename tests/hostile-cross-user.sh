@@ -47,6 +47,7 @@ shared=$world/shared
 install -d -m 1777 "$shared"
 as_user bash -c "mkdir -m 0700 $shared/proj $world/u/trusted &&
 	printf '[container]\nnetwork = \"host\"\n' > $world/u/trusted/.mino.toml"
+as_user "$mino" config trust "$world/u/trusted" >/dev/null; ok $? "USER trusts ~/trusted/.mino.toml (network = host)"
 runuser -u "$other" -- ln -s "$world/u/trusted/.mino.toml" "$shared/.mino.toml"
 out=$(as_user "$mino" config show -p "$shared/proj" 2>&1)
 echo "$out" | grep -q "ignoring \`$shared/.mino.toml\`: it is a symlink"; ok $? "OTHER's symlink in a sticky dir is named in a warning"
