@@ -160,7 +160,7 @@ fs_open_regular(const char *path, int oflags, unsigned flags, mode_t mode, struc
 			return mino_make_error(err, MINO_E_IO, ELOOP, "`%s` is a symlink; not following it",
 				path);
 		if (saved == ENXIO) /* a FIFO without a reader, a socket */
-			return mino_make_error(err, MINO_E_IO, ENXIO, "`%s` is not a regular file", path);
+			return mino_make_error(err, MINO_E_IO, 0, "`%s` is not a regular file", path);
 		return mino_make_error(err, MINO_E_IO, saved, "open `%s`", path);
 	}
 	if (fstat(fd, &st) < 0) {
@@ -170,7 +170,7 @@ fs_open_regular(const char *path, int oflags, unsigned flags, mode_t mode, struc
 	}
 	if (!S_ISREG(st.st_mode)) {
 		close(fd);
-		return mino_make_error(err, MINO_E_IO, EINVAL, "`%s` is not a regular file", path);
+		return mino_make_error(err, MINO_E_IO, 0, "`%s` is not a regular file", path);
 	}
 	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0) {
 		saved = errno;
