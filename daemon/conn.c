@@ -69,6 +69,7 @@ static void conn_prepare_cb(uv_prepare_t *);
 static void conn_linger_cb(uv_timer_t *);
 static void conn_deadline_cb(uv_timer_t *);
 static void conn_expire(struct conn *, uint64_t);
+static void conn_restart_frame_clock(struct conn *);
 static void conn_process(struct conn *);
 static void conn_frame_error(struct conn *, struct mino_error *);
 static void conn_linger(struct conn *, const char *);
@@ -379,7 +380,14 @@ conn_read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 	}
 	frame_reader_commit(&c->fr, (size_t)nread);
 	conn_process(c);
-	/* Progress restarts the clock of a frame in part. */
+	conn_restart_frame_clock(c);
+}
+
+/* Progress (or reading again after a pause of ours) restarts the clock of
+ * a frame in part. */
+static void
+conn_restart_frame_clock(struct conn *c)
+{
 	c->frame_until = frame_reader_pending(&c->fr) > 0 ?
 		uv_now(minod.loop) + CONN_FRAME_TIMEOUT_MS : 0;
 }
@@ -400,7 +408,9 @@ conn_expire(struct conn *c, uint64_t now)
 		conn_linger(c, "hello timeout");
 		return;
 	}
-	if (c->frame_until != 0 && now >= c->frame_until) {
+	/* While we do not read, the rest of the frame is not late. */
+	if (c->frame_until != 0 && !(c->flags & (CONN_READ_PAUSED | CONN_INPUT_HELD)) &&
+	    now >= c->frame_until) {
 		mino_make_error(&err, RPC_PARSE_ERROR, 0, "an incomplete frame and no input for %d ms",
 			CONN_FRAME_TIMEOUT_MS);
 		conn_frame_error(c, err);
@@ -646,6 +656,7 @@ conn_write_cb(uv_write_t *req, int status)
 		return;
 	if (c->flags & CONN_READ_PAUSED) {
 		c->flags &= ~CONN_READ_PAUSED;
+		conn_restart_frame_clock(c);
 		if (!(c->flags & CONN_INPUT_HELD) &&
 		    uv_read_start(conn_stream(c), conn_alloc_cb, conn_read_cb) < 0)
 			conn_kill(c, "cannot resume reading");
@@ -694,6 +705,7 @@ conn_resume_input(struct conn *c)
 	if (!(c->flags & CONN_INPUT_HELD))
 		return;
 	c->flags &= ~CONN_INPUT_HELD;
+	conn_restart_frame_clock(c);
 	if (c->flags & (CONN_DEAD | CONN_READ_PAUSED))
 		return;
 	if (uv_read_start(conn_stream(c), conn_alloc_cb, conn_read_cb) < 0)
