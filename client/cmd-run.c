@@ -15,12 +15,14 @@
 #include "jsonrpc.h"
 #include "mino-protocol.h"
 #include "names.h"
+#include "projectdir.h"
 #include "xalloc.h"
 
 extern char **environ;
 
 static int cmd_run_exec(struct cmd_ctx *ctx, int argc, char **argv);
 static int cmd_run_project(const char *arg, char **out);
+static int cmd_run_project_allowed(const char *project, const char *config_path);
 static char *cmd_run_volume(const char *spec);
 static int cmd_run_stream(struct client *c, json_t *result, bool interactive);
 static int cmd_run_append(json_t *array, char *s);
@@ -188,6 +190,22 @@ cmd_run_project(const char *arg, char **out)
 		return CMD_EXIT_ERROR;
 	}
 	return 0;
+}
+
+/* The project directory policy (projectdir.h), checked here too so that
+ * the refusal comes before anything starts; minod decides as well. */
+static int
+cmd_run_project_allowed(const char *project, const char *config_path)
+{
+	struct projectdir_env env;
+	struct mino_error *err = NULL;
+	int r;
+
+	if (projectdir_env_default(&env, config_path, &err) < 0)
+		return cmd_report(&err);
+	r = projectdir_check(project, &env, &err);
+	projectdir_env_free(&env);
+	return r < 0 ? cmd_report(&err) : 0;
 }
 
 /* HOST:CONTAINER[:OPTS] with a relative HOST made absolute against cwd. */
@@ -481,6 +499,9 @@ cmd_run_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		return cmd_usage_error(&cmd_run_entry, "invalid network mode `%s` (bridge, host or none)",
 			network);
 	rc = cmd_run_project(project_arg, &project);
+	if (rc != 0)
+		return rc;
+	rc = unsafe_project ? 0 : cmd_run_project_allowed(project, ctx->config_path);
 	if (rc != 0)
 		return rc;
 

@@ -151,3 +151,22 @@ def test_global_config_symlink_is_fine(menv):
     p = menv.mino("run", "--", "echo", "ok")
     assert p.returncode == 0, p.stderr
     assert p.stdout == b"ok\n"
+
+
+def test_project_dir_holding_mino_config_is_refused(menv):
+    """Issue 13 item 2: a project directory that holds mino's own config
+    (here the test's root: config, state and runtime dirs are below it),
+    or $HOME, is refused before anything starts, naming the way out."""
+    for project, why in ((menv.root, "it contains mino's configuration directory"),
+                         (os.path.join(menv.config_home, "mino"), "it is mino's configuration directory"),
+                         (os.path.expanduser("~"), "it is your home directory")):
+        p = menv.mino("run", "-p", project, "--", "true")
+        assert p.returncode != 0, project
+        assert is_one_line_error(p.stderr), p.stderr
+        err = p.stderr.decode()
+        assert project in err and why in err and "--unsafe-project-dir" in err, err
+    assert menv.containers() == []
+    # --unsafe-project-dir lets it through (masking those directories is
+    # minod's part of the policy)
+    p = menv.mino("run", "--unsafe-project-dir", "-p", menv.root, "--", "true")
+    assert p.returncode == 0, p.stderr
