@@ -78,6 +78,8 @@ paths_check_fallback_dir(const char *dir, struct mino_error **err)
 
 	if (paths_check_private_dir(dir, err) == 0)
 		return 0;
+	if (err == NULL || *err == NULL)
+		return -1;
 	msg = xasprintf("%s; $XDG_RUNTIME_DIR is not set and this fallback is not usable (another user "
 		"may have created it first): set XDG_RUNTIME_DIR to a private directory of yours, or have "
 		"`%s` removed", (*err)->msg, dir);
