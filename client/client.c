@@ -395,6 +395,7 @@ client_request(struct client *c, const char *method, json_t *params, json_t **re
 	_cleanup_free_ char *framed = NULL;
 	struct rpc_msg msg;
 	long long id = c->next_id++;
+	bool write_failed = false;
 	size_t len;
 
 	req = rpc_request_new(id, method, params != NULL ? params : json_object());
@@ -402,18 +403,29 @@ client_request(struct client *c, const char *method, json_t *params, json_t **re
 	if (framed == NULL)
 		return mino_make_error(err, MINO_E_INTERNAL, 0, "encoding %s", method);
 	log_debug("-> %s id %lld", method, id); /* never the params: they may hold env values */
-	if (client_write_all(c, framed, len, err) < 0)
-		return -1;
-	for (;;) {
-		if (client_read_message(c, &msg, err) < 0)
+	if (client_write_all(c, framed, len, err) < 0) {
+		/* minod may have said why before it closed: read that. */
+		if ((*err)->errno_ != EPIPE && (*err)->errno_ != ECONNRESET)
 			return -1;
+		mino_error_release(err);
+		write_failed = true;
+	}
+	for (;;) {
+		if (client_read_message(c, &msg, err) < 0) {
+			if (write_failed)
+				mino_error_wrap(err, "writing to minod failed, then");
+			return -1;
+		}
 		if (msg.kind == RPC_KIND_NOTIFICATION) {
 			json_array_append(c->backlog, msg.root);
 			rpc_msg_free(&msg);
 			continue;
 		}
-		if (msg.kind == RPC_KIND_RESPONSE && json_is_integer(msg.id) &&
-		    json_integer_value(msg.id) == id) {
+		/* An error with id null is about the connection (e.g. "too many
+		 * clients"): minod closes it next, so report this, not the close. */
+		if ((msg.kind == RPC_KIND_RESPONSE && json_is_integer(msg.id) &&
+		    json_integer_value(msg.id) == id) ||
+		    (msg.error != NULL && (msg.id == NULL || json_is_null(msg.id)))) {
 			log_debug("<- %s id %lld%s", method, id, msg.error != NULL ? " (error)" : "");
 			*reply = json_incref(msg.root);
 			rpc_msg_free(&msg);

@@ -147,7 +147,13 @@ cmd_config_exec(struct cmd_ctx *ctx, int argc, char **argv)
 static int
 cmd_config_local_path(const struct cmd_config_opts *o, char **out, struct mino_error **err)
 {
-	return cfgfile_find_local(o->project != NULL ? o->project : ".", out, err);
+	_cleanup_free_ char *warning = NULL;
+
+	if (cfgfile_find_local(o->project != NULL ? o->project : ".", out, &warning, err) < 0)
+		return -1;
+	if (warning != NULL)
+		fprintf(stderr, "mino: warning: %s\n", warning);
+	return 0;
 }
 
 /* ---------------------------------------------------------------- show */
@@ -194,7 +200,7 @@ static int
 cmd_config_resolve_local(struct cmd_ctx *ctx, const char *project, json_t **result,
 	struct mino_error **err)
 {
-	_cleanup_free_ char *global = NULL, *local = NULL, *store = NULL;
+	_cleanup_free_ char *global = NULL, *local = NULL, *store = NULL, *warning = NULL;
 	const char *tl = getenv("MINO_TRUST_LOCAL");
 	struct cfgfile_sources src = { 0 };
 	struct cfgfile_report rep;
@@ -206,7 +212,7 @@ cmd_config_resolve_local(struct cmd_ctx *ctx, const char *project, json_t **resu
 	if (paths_config_file(ctx->config_path, &global, err) < 0 ||
 	    trust_default_path(&store, err) < 0)
 		return -1;
-	if (!ctx->no_local && cfgfile_find_local(project, &local, err) < 0)
+	if (!ctx->no_local && cfgfile_find_local(project, &local, &warning, err) < 0)
 		return -1;
 	cfg_layer_init(&env, CFG_SRC_ENV, "MINO_LAYERS");
 	if (cfg_layer_from_env(&env, (const char *const *)environ, err) < 0) {
@@ -240,6 +246,8 @@ cmd_config_resolve_local(struct cmd_ctx *ctx, const char *project, json_t **resu
 			cfgkeys_source_name(s->source), "origin", origin));
 	}
 	warnings = json_array();
+	if (warning != NULL)
+		json_array_append_new(warnings, json_string(warning));
 	res = json_pack("{s:o, s:n, s:o}", "entries", entries, "local", "warnings", warnings);
 	if (rep.local_found) {
 		json_t *skipped = json_array();
@@ -511,14 +519,16 @@ cmd_config_trust(struct cmd_ctx *ctx, const struct cmd_config_opts *o)
 			CFGFILE_LOCAL_NAME, o->project != NULL ? o->project : ".");
 		return CMD_EXIT_ERROR;
 	}
-	canon = realpath(path, NULL);
-	if (canon == NULL) {
-		fprintf(stderr, "mino: cannot trust `%s`: %s\n", path, strerror(errno));
-		return CMD_EXIT_ERROR;
+	/* Trusted is the file where it is: a symlink is refused, not followed. */
+	if (cfgfile_canon_parent(path, &canon, &err) < 0) {
+		mino_error_wrap(&err, "cannot trust `%s`", path);
+		return cmd_report(&err);
 	}
 	/* Hash exactly the bytes we parse and show. */
-	if (cfgfile_read(canon, TOML_MAX_FILE, false, &found, &data, &len, NULL, &err) < 0)
+	if (cfgfile_read(canon, TOML_MAX_FILE, true, &found, &data, &len, NULL, &err) < 0) {
+		mino_error_wrap(&err, "cannot trust it");
 		return cmd_report(&err);
+	}
 	if (!found) {
 		fprintf(stderr, "mino: cannot trust `%s`: no such file\n", path);
 		return CMD_EXIT_ERROR;

@@ -11,16 +11,22 @@
 
 #include "client.h"
 #include "cmd.h"
+#include "envfile.h"
 #include "jsonrpc.h"
 #include "mino-protocol.h"
 #include "names.h"
+#include "projectdir.h"
 #include "xalloc.h"
+
+extern char **environ;
 
 static int cmd_run_exec(struct cmd_ctx *ctx, int argc, char **argv);
 static int cmd_run_project(const char *arg, char **out);
+static int cmd_run_project_allowed(const char *project, const char *config_path);
 static char *cmd_run_volume(const char *spec);
 static int cmd_run_stream(struct client *c, json_t *result, bool interactive);
 static int cmd_run_append(json_t *array, char *s);
+static int cmd_run_env_json(const struct envfile_list *l, json_t **out);
 static int cmd_run_create(struct client *c, json_t *params, bool ask, json_t **result);
 
 enum {
@@ -36,6 +42,8 @@ enum {
 	CMD_RUN_NO_AZURE,
 	CMD_RUN_ALL_CLOUDS,
 	CMD_RUN_NO_CACHE,
+	CMD_RUN_ENV_FILE,
+	CMD_RUN_UNSAFE_PROJECT_DIR,
 	CMD_RUN_NETWORK_ALLOW,
 	CMD_RUN_NETWORK_PRESET,
 	CMD_RUN_LAYERS,
@@ -74,6 +82,8 @@ static const struct option cmd_run_options[] = {
 	{ "project", required_argument, NULL, 'p' },
 	{ "image", required_argument, NULL, CMD_RUN_IMAGE },
 	{ "env", required_argument, NULL, 'e' },
+	{ "env-file", required_argument, NULL, CMD_RUN_ENV_FILE },
+	{ "unsafe-project-dir", no_argument, NULL, CMD_RUN_UNSAFE_PROJECT_DIR },
 	{ "volume", required_argument, NULL, CMD_RUN_VOLUME },
 	{ "detach", no_argument, NULL, 'd' },
 	{ "network", required_argument, NULL, CMD_RUN_NETWORK },
@@ -96,7 +106,7 @@ static const struct option cmd_run_options[] = {
 const struct cmd_entry cmd_run_entry = {
 	.name = "run",
 	.alias = NULL,
-	.usage = "[-d] [-n name] [-p path] [--image image] [-e KEY=VALUE]... "
+	.usage = "[-d] [-n name] [-p path] [--unsafe-project-dir] [--image image] [-e KEY[=VALUE]]... [--env-file FILE]... "
 		"[--volume HOST:CONTAINER]... [--network bridge|host|none] [--trust-local] "
 		"[--[no-]aws] [--[no-]gcp] [--[no-]azure] [--all-clouds] [--no-cache] "
 		"[--network-allow RULES] [--network-preset P] [--layers L] [-- command ...]",
@@ -105,8 +115,18 @@ const struct cmd_entry cmd_run_entry = {
 		"options:\n"
 		"  -n, --name NAME            session name (generated if omitted)\n"
 		"  -p, --project PATH         project directory to mount (default: current directory)\n"
+		"      --unsafe-project-dir   allow / or $HOME as the project, or a directory that\n"
+		"                             holds mino's config, state or runtime directory or\n"
+		"                             ~/.config/containers: the session can then read and\n"
+		"                             write all of your other files there (ssh keys, shell\n"
+		"                             startup files); those four directories are hidden\n"
+		"                             behind empty read-only mounts\n"
 		"      --image IMAGE          container image (default: config container.image)\n"
-		"  -e, --env KEY=VALUE        extra environment variable (repeatable)\n"
+		"  -e, --env KEY=VALUE        extra environment variable (repeatable); -e KEY takes\n"
+		"                             KEY's value from your environment, so that a secret\n"
+		"                             is not on the command line for other users to see\n"
+		"      --env-file FILE        variables from FILE, podman's format: KEY=VALUE or\n"
+		"                             KEY per line, # comments (repeatable)\n"
 		"      --volume HOST:CONTAINER\n"
 		"                             extra volume mount (repeatable)\n"
 		"  -d, --detach               run in the background and print the session name\n"
@@ -172,6 +192,22 @@ cmd_run_project(const char *arg, char **out)
 	return 0;
 }
 
+/* The project directory policy (projectdir.h), checked here too so that
+ * the refusal comes before anything starts; minod decides as well. */
+static int
+cmd_run_project_allowed(const char *project, const char *config_path)
+{
+	struct projectdir_env env;
+	struct mino_error *err = NULL;
+	int r;
+
+	if (projectdir_env_default(&env, config_path, &err) < 0)
+		return cmd_report(&err);
+	r = projectdir_check(project, &env, &err);
+	projectdir_env_free(&env);
+	return r < 0 ? cmd_report(&err) : 0;
+}
+
 /* HOST:CONTAINER[:OPTS] with a relative HOST made absolute against cwd. */
 static char *
 cmd_run_volume(const char *spec)
@@ -192,6 +228,28 @@ cmd_run_volume(const char *spec)
 		abs = xasprintf("%s/%s", cwd, host);
 	}
 	return xasprintf("%s%s", abs, colon);
+}
+
+/* The variables as a JSON array; -1 (a message without the value) if one
+ * is not valid UTF-8. */
+static int
+cmd_run_env_json(const struct envfile_list *l, json_t **out)
+{
+	json_t *arr = json_array();
+
+	for (size_t i = 0; i < l->n; i++) {
+		json_t *j = json_string(l->items[i]);
+
+		if (j == NULL) {
+			fprintf(stderr, "mino: environment variable `%.*s` is not valid UTF-8\n",
+				(int)strcspn(l->items[i], "="), l->items[i]);
+			json_decref(arr);
+			return -1;
+		}
+		json_array_append_new(arr, j);
+	}
+	*out = arr;
+	return 0;
 }
 
 /* Appends s (taken) to array; -1 if it is not valid UTF-8. */
@@ -367,14 +425,16 @@ static int
 cmd_run_exec(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	_cleanup_json_ json_t *params = json_object();
-	_cleanup_json_ json_t *env = json_array();
+	_cleanup_json_ json_t *env = NULL;
+	struct envfile_list envl = { 0 };
+	struct mino_error *err = NULL;
 	_cleanup_json_ json_t *volumes = json_array();
 	_cleanup_json_ json_t *flags = json_object();
 	_cleanup_json_ json_t *result = NULL;
 	_cleanup_free_ char *project = NULL;
 	const char *project_arg = NULL, *name = NULL, *image = NULL, *network = NULL;
 	struct client *c = NULL;
-	bool detach = false, interactive, trust_local = false;
+	bool detach = false, interactive, trust_local = false, unsafe_project = false;
 	int ch, rc, rows, cols;
 
 	while ((ch = getopt_long(argc, argv, "+:n:p:e:dh", cmd_run_options, NULL)) != -1) {
@@ -389,8 +449,22 @@ cmd_run_exec(struct cmd_ctx *ctx, int argc, char **argv)
 			image = optarg;
 			break;
 		case 'e':
-			if (cmd_run_append(env, xstrdup(optarg)) < 0)
-				return CMD_EXIT_USAGE;
+			if (envfile_add_arg(&envl, optarg, environ, &err) < 0) {
+				envfile_list_free(&envl);
+				mino_error_wrap(&err, "-e");
+				rc = cmd_usage_error(&cmd_run_entry, "%s", err->msg);
+				mino_error_release(&err);
+				return rc;
+			}
+			break;
+		case CMD_RUN_ENV_FILE:
+			if (envfile_add_file(&envl, optarg, environ, &err) < 0) {
+				envfile_list_free(&envl);
+				return cmd_report(&err);
+			}
+			break;
+		case CMD_RUN_UNSAFE_PROJECT_DIR:
+			unsafe_project = true;
 			break;
 		case CMD_RUN_VOLUME:
 			if (cmd_run_append(volumes, cmd_run_volume(optarg)) < 0)
@@ -414,6 +488,10 @@ cmd_run_exec(struct cmd_ctx *ctx, int argc, char **argv)
 			return cmd_getopt_error(&cmd_run_entry, ch, argv);
 		}
 	}
+	rc = cmd_run_env_json(&envl, &env);
+	envfile_list_free(&envl);
+	if (rc < 0)
+		return CMD_EXIT_USAGE;
 	if (name != NULL && !name_is_valid(name))
 		return cmd_usage_error(&cmd_run_entry, "invalid session name `%s`", name);
 	if (network != NULL && strcmp(network, "bridge") != 0 && strcmp(network, "host") != 0 &&
@@ -421,6 +499,9 @@ cmd_run_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		return cmd_usage_error(&cmd_run_entry, "invalid network mode `%s` (bridge, host or none)",
 			network);
 	rc = cmd_run_project(project_arg, &project);
+	if (rc != 0)
+		return rc;
+	rc = unsafe_project ? 0 : cmd_run_project_allowed(project, ctx->config_path);
 	if (rc != 0)
 		return rc;
 
@@ -453,6 +534,8 @@ cmd_run_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		json_object_set_new(params, "no_local", json_true());
 	if (trust_local)
 		json_object_set_new(params, "trust_local", json_true());
+	if (unsafe_project)
+		json_object_set_new(params, "unsafe_project_dir", json_true());
 	if (json_object_size(flags) > 0)
 		json_object_set(params, "flags", flags);
 	json_object_set_new(params, "client_env", cmd_run_client_env());

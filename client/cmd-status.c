@@ -74,6 +74,10 @@ cmd_status_daemon(struct client *c)
 	printf("sessions: %lld running, %lld total\n",
 		(long long)json_integer_value(json_object_get(sessions, "running")),
 		(long long)json_integer_value(json_object_get(sessions, "total")));
+	if (json_integer_value(json_object_get(json_object_get(result, "audit"), "errors")) > 0)
+		printf("audit: %lld write errors, last: %s\n",
+			(long long)json_integer_value(json_object_get(json_object_get(result, "audit"), "errors")),
+			json_string_value(json_object_get(json_object_get(result, "audit"), "last_error")));
 	podman = json_object_get(result, "podman");
 	if (!json_is_object(podman)) {
 		printf("podman: not found in minod's PATH\n");

@@ -46,6 +46,9 @@ cfgfile_read(const char *path, size_t max, bool nofollow, bool *found, char **ou
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return 0;
+		if (errno == ELOOP && nofollow)
+			return mino_make_error(err, MINO_E_IO, ELOOP, "`%s` is a symlink; not following it",
+			    path);
 		return mino_make_error(err, MINO_E_IO, errno, "open `%s`", path);
 	}
 	if (fstat(fd, &sb) < 0)
@@ -166,17 +169,29 @@ cfgfile_load(const char *path, enum cfg_source src, struct cfg_layer *layer, boo
     char sha256[65], struct mino_error **err)
 {
 	_cleanup_free_ char *data = NULL;
+	struct stat st;
 	size_t len;
 
 	cfg_layer_init(layer, src, path);
 	if (sha256 != NULL)
 		sha256[0] = '\0';
-	if (cfgfile_read(path, TOML_MAX_FILE, false, found, &data, &len, NULL, err) < 0) {
+	/* The local file is never read through a symlink; the global one may
+	 * be a symlink (dotfile managers) but must be ours and not writable by
+	 * others, as the trust store: it is never trust-gated. */
+	if (cfgfile_read(path, TOML_MAX_FILE, src == CFG_SRC_LOCAL, found, &data, &len, &st,
+	    err) < 0) {
 		cfg_layer_free(layer);
 		return -1;
 	}
 	if (!*found)
 		return 0;
+	if (src == CFG_SRC_GLOBAL && (st.st_uid != geteuid() || (st.st_mode & 022) != 0)) {
+		cfg_layer_free(layer);
+		return mino_make_error(err, MINO_E_PERMISSION, 0,
+		    "global config `%s` must be owned by you and not writable by group or others "
+		    "(owner uid %lu, mode %04o)", path, (unsigned long)st.st_uid,
+		    (unsigned)(st.st_mode & 07777));
+	}
 	if (sha256 != NULL)
 		trust_sha256_hex(data, len, sha256);
 	cfg_layer_free(layer);
@@ -379,26 +394,69 @@ cfgfile_init(const char *path, bool local, bool force, struct mino_error **err)
 }
 
 int
-cfgfile_find_local(const char *start_dir, char **out, struct mino_error **err)
+cfgfile_canon_parent(const char *path, char **out, struct mino_error **err)
+{
+	_cleanup_free_ char *dir = cfgfile_dir_of(path), *real = NULL;
+	const char *slash = strrchr(path, '/'), *base = slash != NULL ? slash + 1 : path;
+
+	*out = NULL;
+	if (base[0] == '\0' || strcmp(base, ".") == 0 || strcmp(base, "..") == 0)
+		return mino_make_error(err, MINO_E_INVALID_ARGUMENT, 0, "`%s` does not name a file", path);
+	real = realpath(dir, NULL);
+	if (real == NULL)
+		return mino_make_error(err, MINO_E_IO, errno, "`%s`", dir);
+	*out = xasprintf("%s%s%s", real, strcmp(real, "/") == 0 ? "" : "/", base);
+	return 0;
+}
+
+/* Why the candidate `cand` in the canonical directory `dir` is not used:
+ * NULL when it is; "" to pass it over silently (absent, or not ours);
+ * else a warning line (caller frees). */
+static char *
+cfgfile_local_refusal(const char *dir, const char *cand)
+{
+	struct stat st, dst;
+
+	if (lstat(cand, &st) < 0)
+		return xstrdup("");
+	if (S_ISLNK(st.st_mode))
+		return xasprintf("ignoring `%s`: it is a symlink, and mino never follows a symlinked %s",
+		    cand, CFGFILE_LOCAL_NAME);
+	if (!S_ISREG(st.st_mode) || st.st_uid != geteuid())
+		return xstrdup("");
+	if (stat(dir, &dst) < 0)
+		return xstrdup("");
+	if ((dst.st_mode & (S_IWGRP | S_IWOTH)) != 0 ||
+	    (dst.st_uid != geteuid() && dst.st_uid != 0))
+		return xasprintf("ignoring `%s`: its directory can be written by other users",
+		    cand);
+	return NULL;
+}
+
+int
+cfgfile_find_local(const char *start_dir, char **out, char **warning, struct mino_error **err)
 {
 	_cleanup_free_ char *dir = realpath(start_dir, NULL);
 
 	*out = NULL;
+	if (warning != NULL)
+		*warning = NULL;
 	if (dir == NULL)
 		return mino_make_error(err, MINO_E_PROJECT_MISSING, errno, "project directory `%s`",
 		    start_dir);
 	for (;;) {
 		_cleanup_free_ char *cand = xasprintf("%s%s%s", dir,
 		    strcmp(dir, "/") == 0 ? "" : "/", CFGFILE_LOCAL_NAME);
-		struct stat st;
+		_cleanup_free_ char *why = cfgfile_local_refusal(dir, cand);
 		char *slash;
 
-		if (stat(cand, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid()) {
-			*out = realpath(cand, NULL);
-			if (*out == NULL)
-				return mino_make_error(err, MINO_E_IO, errno, "`%s`", cand);
+		/* Found: the path where it is, which is the trust key. */
+		if (why == NULL) {
+			*out = steal_pointer(&cand);
 			return 0;
 		}
+		if (why[0] != '\0' && warning != NULL && *warning == NULL)
+			*warning = steal_pointer(&why);
 		if (strcmp(dir, "/") == 0)
 			return 0;
 		slash = strrchr(dir, '/');
@@ -414,6 +472,8 @@ cfgfile_report_free(struct cfgfile_report *report)
 {
 	free(report->local_path);
 	report->local_path = NULL;
+	free(report->local_warning);
+	report->local_warning = NULL;
 	cfg_layer_free(&report->skipped);
 }
 
@@ -435,11 +495,8 @@ cfgfile_resolve(struct cfg *cfg, const struct cfgfile_sources *src,
 		cfg_layer_free(&global);
 	}
 	if (src->local_path != NULL) {
-		report->local_path = realpath(src->local_path, NULL);
-		if (report->local_path == NULL) {
-			mino_make_error(err, MINO_E_IO, errno, "`%s`", src->local_path);
+		if (cfgfile_canon_parent(src->local_path, &report->local_path, err) < 0)
 			goto fail;
-		}
 		if (cfgfile_load(report->local_path, CFG_SRC_LOCAL, &local, &found,
 		    report->local_sha256, err) < 0)
 			goto fail;

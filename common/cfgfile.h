@@ -54,9 +54,20 @@ int cfgfile_set(const char *path, const char *key, const char *text, struct mino
 int cfgfile_init(const char *path, bool local, bool force, struct mino_error **err);
 
 /* Walks up from `start_dir` to / for a .mino.toml that is a regular file
- * owned by us (others' files, e.g. /tmp/.mino.toml, are passed over).
- * *out: its canonical path, or NULL when there is none. */
-int cfgfile_find_local(const char *start_dir, char **out, struct mino_error **err);
+ * owned by us, in a directory that no other user can write to (owned by us
+ * or root, no group/other write bit: a sticky /tmp counts as writable).
+ * Others' files (e.g. /tmp/.mino.toml) are passed over silently; a
+ * symlinked .mino.toml, or ours in a directory others can write, is passed
+ * over with a one-line *warning naming it (the nearest one; caller frees;
+ * NULL: none; `warning` may be NULL).  *out: the path where it was found
+ * (canonical directory + "/.mino.toml", never a symlink's target: the
+ * trust key), or NULL when there is none. */
+int cfgfile_find_local(const char *start_dir, char **out, char **warning,
+    struct mino_error **err);
+
+/* realpath() of the directory part of `path` plus its last component,
+ * which is not resolved: where a file is, not where a symlink points. */
+int cfgfile_canon_parent(const char *path, char **out, struct mino_error **err);
 
 /* Everything resolution needs; any pointer may be NULL. */
 struct cfgfile_sources {
@@ -72,9 +83,10 @@ struct cfgfile_sources {
 struct cfgfile_report {
 	bool local_found;
 	bool local_trusted;               /* by the store or trust_local */
-	char *local_path;                 /* canonical, or NULL */
+	char *local_path;                 /* canonical directory + name, or NULL */
 	char local_sha256[65];
 	struct cfg_layer skipped;         /* sensitive assignments not applied */
+	char *local_warning;              /* cfgfile_find_local()'s, set by the caller */
 };
 
 /* defaults < global < local (through the trust gate) < env < flags.

@@ -148,14 +148,54 @@ fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode, str
 }
 
 int
+fs_open_regular(const char *path, int oflags, unsigned flags, mode_t mode, struct mino_error **err)
+{
+	int extra = O_CLOEXEC | O_NONBLOCK | O_NOCTTY | ((flags & FS_FOLLOW) ? 0 : O_NOFOLLOW);
+	int fd = open(path, oflags | extra, mode), saved;
+	struct stat st;
+
+	if (fd < 0) {
+		saved = errno;
+		if (saved == ELOOP && !(flags & FS_FOLLOW))
+			return mino_make_error(err, MINO_E_IO, ELOOP, "`%s` is a symlink; not following it",
+				path);
+		if (saved == ENXIO) /* a FIFO without a reader, a socket */
+			return mino_make_error(err, MINO_E_IO, 0, "`%s` is not a regular file", path);
+		return mino_make_error(err, MINO_E_IO, saved, "open `%s`", path);
+	}
+	if (fstat(fd, &st) < 0) {
+		saved = errno;
+		close(fd);
+		return mino_make_error(err, MINO_E_IO, saved, "stat `%s`", path);
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		return mino_make_error(err, MINO_E_IO, 0, "`%s` is not a regular file", path);
+	}
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0) {
+		saved = errno;
+		close(fd);
+		return mino_make_error(err, MINO_E_IO, saved, "fcntl `%s`", path);
+	}
+	return fd;
+}
+
+int
 fs_read_file(const char *path, size_t max, char **out, size_t *len, struct mino_error **err)
 {
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	return fs_read_file_flags(path, max, 0, out, len, err);
+}
+
+int
+fs_read_file_flags(const char *path, size_t max, unsigned flags, char **out, size_t *len,
+	struct mino_error **err)
+{
+	_cleanup_close_ int fd = fs_open_regular(path, O_RDONLY, flags, 0, err);
 	_cleanup_free_ char *data = NULL;
 	size_t used = 0, cap = 0;
 
 	if (fd < 0)
-		return mino_make_error(err, MINO_E_IO, errno, "open `%s`", path);
+		return -1;
 	if (max > SIZE_MAX - 2)
 		max = SIZE_MAX - 2;
 	for (;;) {
@@ -188,29 +228,57 @@ fs_read_file(const char *path, size_t max, char **out, size_t *len, struct mino_
 	return 0;
 }
 
+ssize_t
+fs_read_small(const char *path, char *buf, size_t size, unsigned flags, struct mino_error **err)
+{
+	_cleanup_close_ int fd = -1;
+	ssize_t n;
+
+	if (size == 0)
+		return mino_make_error(err, MINO_E_INVALID_ARGUMENT, 0, "read `%s`: no room", path);
+	fd = fs_open_regular(path, O_RDONLY, flags, 0, err);
+	if (fd < 0)
+		return -1;
+	do
+		n = read(fd, buf, size - 1);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return mino_make_error(err, MINO_E_IO, errno, "read `%s`", path);
+	buf[n] = '\0';
+	return n;
+}
+
 int
 fs_append_line(const char *path, const char *line, size_t len, mode_t mode, struct mino_error **err)
 {
 	_cleanup_close_ int fd = -1;
 	_cleanup_free_ char *data = NULL;
 	size_t total = len;
+	struct stat st;
 	ssize_t n;
+	int saved;
 
 	data = xmalloc(len + 1);
 	memcpy(data, line, len);
 	if (len == 0 || line[len - 1] != '\n')
 		data[total++] = '\n';
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, mode);
+	fd = fs_open_regular(path, O_WRONLY | O_APPEND | O_CREAT, 0, mode, err);
 	if (fd < 0)
-		return mino_make_error(err, MINO_E_IO, errno, "open `%s`", path);
+		return -1;
+	if (fstat(fd, &st) < 0)
+		return mino_make_error(err, MINO_E_IO, errno, "stat `%s`", path);
 	do
 		n = write(fd, data, total);
 	while (n < 0 && errno == EINTR);
+	if (n >= 0 && (size_t)n == total)
+		return 0;
+	saved = n < 0 ? errno : 0;
+	if (n > 0 && ftruncate(fd, st.st_size) < 0)
+		return mino_make_error(err, MINO_E_IO, errno,
+			"append to `%s`: short write, and truncating it back failed", path);
 	if (n < 0)
-		return mino_make_error(err, MINO_E_IO, errno, "append to `%s`", path);
-	if ((size_t)n != total)
-		return mino_make_error(err, MINO_E_IO, EIO, "append to `%s`: short write", path);
-	return 0;
+		return mino_make_error(err, MINO_E_IO, saved, "append to `%s`", path);
+	return mino_make_error(err, MINO_E_IO, saved, "append to `%s`: short write (undone)", path);
 }
 
 int

@@ -1,6 +1,7 @@
 /* names.c: validation of user-supplied names and specs, generated session
  * names and the workdir derivation. */
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -176,27 +177,32 @@ env_name_is_valid(const char *name, size_t len)
 	return true;
 }
 
-/* Messages show the name only: the value may be a secret. */
+/* Errors name the variable, never its value: a value may be a secret, and
+ * errors go to logs and terminals.  Text before `=` that is not a valid
+ * name is not shown either (it may be a value pasted without its KEY=). */
 int
 env_validate(const char *kv, struct mino_error **err)
 {
 	const char *eq = strchr(kv, '=');
 	size_t nlen = eq != NULL ? (size_t)(eq - kv) : strlen(kv);
-	_cleanup_free_ char *shown = log_sanitize(kv, nlen);
+	bool good = env_name_is_valid(kv, nlen);
+	_cleanup_free_ char *name = good ? xstrndup(kv, nlen) : NULL;
 
 	if (eq == NULL)
 		return mino_make_error(err, MINO_E_INVALID_ARGUMENT, 0,
-			"invalid environment variable `%s`: expected KEY=VALUE", shown);
-	if (eq == kv || (kv[0] >= '0' && kv[0] <= '9'))
+			"invalid environment variable%s%s%s: expected KEY=VALUE", good ? " `" : "",
+			good ? name : "", good ? "`" : "");
+	if (nlen == 0 || (kv[0] >= '0' && kv[0] <= '9'))
 		return mino_make_error(err, MINO_E_INVALID_ARGUMENT, 0,
-			"invalid environment variable `%s`: the name must start with a letter or `_`", shown);
-	if (!env_name_is_valid(kv, nlen))
+			"invalid environment variable: the name must start with a letter or `_` "
+			"(the text is not shown)");
+	if (!good)
 		return mino_make_error(err, MINO_E_INVALID_ARGUMENT, 0,
-			"invalid environment variable `%s`: the name may only have letters, digits and `_`",
-			shown);
+			"invalid environment variable: the name may only have letters, digits and `_` "
+			"(the text is not shown)");
 	if (strchr(eq + 1, '\n') != NULL)
 		return mino_make_error(err, MINO_E_INVALID_ARGUMENT, 0,
-			"invalid environment variable `%s`: the value contains a newline", shown);
+			"invalid environment variable `%s`: the value contains a newline", name);
 	return 0;
 }
 

@@ -26,7 +26,7 @@ char *name_generate(void);
 char *workdir_for_project(const char *project_dir, const char *configured);
 
 /* KEY=VALUE with KEY matching [A-Za-z_][A-Za-z0-9_]*; VALUE may be empty and
- * must not contain NUL or newline. */
+ * must not contain NUL or newline.  Errors never show the value. */
 int env_validate(const char *kv, struct mino_error **err);
 
 /* HOST:CONTAINER[:OPTS]; HOST and CONTAINER absolute, no "..", no ',' ;

@@ -17,6 +17,7 @@
 #include "xalloc.h"
 
 static int paths_check_private_dir(const char *dir, struct mino_error **err);
+static int paths_check_fallback_dir(const char *dir, struct mino_error **err);
 static const char *paths_env(const char *name);
 static int paths_home(const char **out, struct mino_error **err);
 
@@ -68,6 +69,25 @@ paths_check_private_dir(const char *dir, struct mino_error **err)
 	return 0;
 }
 
+/* The /tmp/mino-UID fallback, which anyone can create first: the error
+ * says how to get out of it. */
+static int
+paths_check_fallback_dir(const char *dir, struct mino_error **err)
+{
+	char *msg;
+
+	if (paths_check_private_dir(dir, err) == 0)
+		return 0;
+	if (err == NULL || *err == NULL)
+		return -1;
+	msg = xasprintf("%s; $XDG_RUNTIME_DIR is not set and this fallback is not usable (another user "
+		"may have created it first): set XDG_RUNTIME_DIR to a private directory of yours, or have "
+		"`%s` removed", (*err)->msg, dir);
+	free((*err)->msg);
+	(*err)->msg = msg;
+	return -1;
+}
+
 int
 paths_runtime_dir(char **out, struct mino_error **err)
 {
@@ -79,13 +99,17 @@ paths_runtime_dir(char **out, struct mino_error **err)
 			return mino_make_error(err, MINO_E_CONFIG, 0,
 				"$XDG_RUNTIME_DIR `%s` is not an absolute path", xdg);
 		dir = xstrdup(xdg);
+		if (paths_check_private_dir(dir, err) < 0)
+			return -1;
 	} else {
 		dir = xasprintf("/tmp/mino-%lu", (unsigned long)getuid());
 		if (mkdir(dir, 0700) < 0 && errno != EEXIST)
 			return mino_make_error(err, MINO_E_IO, errno, "creating runtime directory `%s`", dir);
+		/* Never the home directory instead: session secrets would then
+		 * sit on persistent disk. */
+		if (paths_check_fallback_dir(dir, err) < 0)
+			return -1;
 	}
-	if (paths_check_private_dir(dir, err) < 0)
-		return -1;
 	*out = steal_pointer(&dir);
 	return 0;
 }

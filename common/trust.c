@@ -209,10 +209,10 @@ trust_hash_file(const char *path, char **canon, char out[TRUST_HEX_LEN + 1],
 	size_t len;
 	bool found;
 
-	real = realpath(path, NULL);
-	if (real == NULL)
-		return mino_make_error(err, MINO_E_IO, errno, "`%s`", path);
-	if (cfgfile_read(real, TOML_MAX_FILE, false, &found, &data, &len, NULL, err) < 0)
+	/* Trusted is the file where it is, never a symlink's target. */
+	if (cfgfile_canon_parent(path, &real, err) < 0)
+		return -1;
+	if (cfgfile_read(real, TOML_MAX_FILE, true, &found, &data, &len, NULL, err) < 0)
 		return -1;
 	if (!found)
 		return mino_make_error(err, MINO_E_IO, ENOENT, "`%s`", real);

@@ -45,7 +45,8 @@ int trust_store_remove(struct trust_store *ts, const char *canon, bool *removed,
 
 /* Lower-case hex SHA-256 (OpenSSL EVP) of `len` bytes. */
 void trust_sha256_hex(const void *data, size_t len, char out[TRUST_HEX_LEN + 1]);
-/* Canonical path (realpath, caller frees) and hash of the file's bytes. */
+/* Canonical path (cfgfile_canon_parent(): a symlink is refused, not
+ * followed; caller frees) and hash of the file's bytes. */
 int trust_hash_file(const char *path, char **canon, char out[TRUST_HEX_LEN + 1],
     struct mino_error **err);
 

@@ -202,7 +202,7 @@ cfgresolve_env(json_t *params, struct cfg_layer *l, bool *trust_local, struct mi
 }
 
 static int
-cfgresolve_local(json_t *params, char **local, struct mino_error **err)
+cfgresolve_local(json_t *params, char **local, char **warning, struct mino_error **err)
 {
 	const char *project = NULL;
 	bool no_local = false;
@@ -216,7 +216,7 @@ cfgresolve_local(json_t *params, char **local, struct mino_error **err)
 	if (project[0] != '/')
 		return mino_make_error(err, MINO_E_INVALID_ARGUMENT, 0,
 		    "project `%s` is not an absolute path", project);
-	return cfgfile_find_local(project, local, err);
+	return cfgfile_find_local(project, local, warning, err);
 }
 
 int
@@ -224,7 +224,7 @@ cfgresolve_params(json_t *params, struct cfg *cfg, struct cfgfile_report *report
     bool *trust_local, struct mino_error **err)
 {
 	_cleanup_free_ char *global = NULL;
-	_cleanup_free_ char *local = NULL;
+	_cleanup_free_ char *local = NULL, *warning = NULL;
 	_cleanup_free_ char *store = cfgresolve_trust_store();
 	struct cfg_layer env, flags;
 	struct cfgfile_sources src = { 0 };
@@ -239,7 +239,7 @@ cfgresolve_params(json_t *params, struct cfg *cfg, struct cfgfile_report *report
 	if (rpc_param_string(params, "config", false, &config, err) < 0 ||
 	    rpc_param_bool(params, "trust_local", false, &src.trust_local, err) < 0 ||
 	    paths_config_file(config, &global, err) < 0 ||
-	    cfgresolve_local(params, &local, err) < 0 ||
+	    cfgresolve_local(params, &local, &warning, err) < 0 ||
 	    cfgresolve_env(params, &env, &src.trust_local, err) < 0 ||
 	    cfgresolve_flag_string(params, "image", "container.image", &flags, err) < 0 ||
 	    cfgresolve_flag_string(params, "network", "container.network", &flags, err) < 0 ||
@@ -259,6 +259,7 @@ cfgresolve_params(json_t *params, struct cfg *cfg, struct cfgfile_report *report
 		cfg_init(cfg);
 		goto out;
 	}
+	report->local_warning = steal_pointer(&warning);
 	if (cfgresolve_add_volumes(params, cfg, err) < 0)
 		goto out;
 	if (trust_local != NULL)
@@ -296,6 +297,8 @@ cfgresolve_warnings(const struct cfgfile_report *report)
 	json_t *w = json_array();
 	struct buf b = { 0 };
 
+	if (report->local_warning != NULL)
+		json_array_append_new(w, json_string(report->local_warning));
 	if (!cfgresolve_has_skipped(report))
 		return w;
 	cfg_render_skipped_warning(&report->skipped, report->local_path, &b);

@@ -24,6 +24,13 @@
 
 #define CONN_READ_SIZE (64u * 1024)
 #define CONN_LINGER_MS 5000
+/* A client says mino/hello at once; one that does not within this time
+ * is closed, so idle connections cannot use up MINOD_MAX_CLIENTS. */
+#define CONN_HELLO_TIMEOUT_MS 3000
+/* A frame that was begun (a header or a body in part) and then left
+ * without another byte for this long is a stuck or hostile peer. */
+#define CONN_FRAME_TIMEOUT_MS 10000
+#define CONN_DEADLINE_TICK_MS 500
 
 struct conn {
 	uv_pipe_t pipe;          /* pipe.data points back here */
@@ -40,7 +47,10 @@ struct conn {
 #define CONN_ABOVE_HIGH 0x80     /* write queue passed the high water mark */
 #define CONN_READ_PAUSED 0x100   /* input paused: the peer does not read */
 #define CONN_INPUT_HELD 0x200    /* input paused: a session's stdin is backed up */
+#define CONN_UNCOUNTED 0x400     /* evicted: already taken out of minod.nclients */
 	uint64_t linger_until;   /* uv_now() deadline while lingering */
+	uint64_t hello_until;    /* uv_now() deadline for mino/hello */
+	uint64_t frame_until;    /* uv_now() deadline for the frame begun, 0: none */
 	struct frame_reader fr;
 	char peer[64];
 	struct conn *prev, *next;
@@ -57,6 +67,9 @@ static void conn_write_cb(uv_write_t *, int);
 static void conn_close_cb(uv_handle_t *);
 static void conn_prepare_cb(uv_prepare_t *);
 static void conn_linger_cb(uv_timer_t *);
+static void conn_deadline_cb(uv_timer_t *);
+static void conn_expire(struct conn *, uint64_t);
+static void conn_restart_frame_clock(struct conn *);
 static void conn_process(struct conn *);
 static void conn_frame_error(struct conn *, struct mino_error *);
 static void conn_linger(struct conn *, const char *);
@@ -71,6 +84,7 @@ static uint64_t conn_next_id = 1;
 static unsigned conn_dying;      /* dead but not yet closed */
 static uv_prepare_t conn_prepare;
 static uv_timer_t conn_linger_timer;
+static uv_timer_t conn_deadline_timer;
 
 void
 conn_init(void)
@@ -79,6 +93,10 @@ conn_init(void)
 	uv_prepare_start(&conn_prepare, conn_prepare_cb);
 	uv_unref((uv_handle_t *)&conn_prepare);
 	uv_timer_init(minod.loop, &conn_linger_timer);
+	uv_timer_init(minod.loop, &conn_deadline_timer);
+	uv_timer_start(&conn_deadline_timer, conn_deadline_cb, CONN_DEADLINE_TICK_MS,
+		CONN_DEADLINE_TICK_MS);
+	uv_unref((uv_handle_t *)&conn_deadline_timer);
 }
 
 void
@@ -88,6 +106,8 @@ conn_fini(void)
 		uv_close((uv_handle_t *)&conn_prepare, NULL);
 	if (!uv_is_closing((uv_handle_t *)&conn_linger_timer))
 		uv_close((uv_handle_t *)&conn_linger_timer, NULL);
+	if (!uv_is_closing((uv_handle_t *)&conn_deadline_timer))
+		uv_close((uv_handle_t *)&conn_deadline_timer, NULL);
 }
 
 static uv_stream_t *
@@ -193,6 +213,7 @@ conn_start(struct conn *c, const char *peer)
 
 	snprintf(c->peer, sizeof c->peer, "%s", peer);
 	c->flags |= CONN_STARTED;
+	c->hello_until = uv_now(minod.loop) + CONN_HELLO_TIMEOUT_MS;
 	minod.nclients++;
 	log_debug("conn %" PRIu64 ": connected (%s), %u clients", c->id, c->peer, minod.nclients);
 	notify_status();
@@ -279,7 +300,8 @@ conn_reap(bool force)
 			/* Refused conns never reached the session side. */
 			if (c->flags & CONN_STARTED) {
 				session_conn_closed(c);
-				minod.nclients--;
+				if (!(c->flags & CONN_UNCOUNTED))
+					minod.nclients--;
 				log_debug("conn %" PRIu64 ": gone, %u clients", c->id, minod.nclients);
 				notify_status();
 			}
@@ -358,6 +380,77 @@ conn_read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 	}
 	frame_reader_commit(&c->fr, (size_t)nread);
 	conn_process(c);
+	conn_restart_frame_clock(c);
+}
+
+/* Progress (or reading again after a pause of ours) restarts the clock of
+ * a frame in part. */
+static void
+conn_restart_frame_clock(struct conn *c)
+{
+	c->frame_until = frame_reader_pending(&c->fr) > 0 ?
+		uv_now(minod.loop) + CONN_FRAME_TIMEOUT_MS : 0;
+}
+
+/* Closes a conn past its hello or frame deadline, with one error. */
+static void
+conn_expire(struct conn *c, uint64_t now)
+{
+	struct mino_error *err = NULL;
+
+	if (!(c->flags & CONN_HELLO) && now >= c->hello_until) {
+		log_warn("conn %" PRIu64 " (%s): no mino/hello within %d ms, closing", c->id, c->peer,
+			CONN_HELLO_TIMEOUT_MS);
+		mino_make_error(&err, MINO_E_HELLO_REQUIRED, 0, "no mino/hello within %d ms",
+			CONN_HELLO_TIMEOUT_MS);
+		rpc_reply_error(c, NULL, err);
+		mino_error_release(&err);
+		conn_linger(c, "hello timeout");
+		return;
+	}
+	/* While we do not read, the rest of the frame is not late. */
+	if (c->frame_until != 0 && !(c->flags & (CONN_READ_PAUSED | CONN_INPUT_HELD)) &&
+	    now >= c->frame_until) {
+		mino_make_error(&err, RPC_PARSE_ERROR, 0, "an incomplete frame and no input for %d ms",
+			CONN_FRAME_TIMEOUT_MS);
+		conn_frame_error(c, err);
+		mino_error_release(&err);
+	}
+}
+
+static void
+conn_deadline_cb(uv_timer_t *t)
+{
+	uint64_t now = uv_now(minod.loop);
+	struct conn *c, *next;
+
+	for (c = conn_list; c != NULL; c = next) {
+		next = c->next;
+		if ((c->flags & CONN_STARTED) && !(c->flags & CONN_DEAD))
+			conn_expire(c, now);
+	}
+}
+
+bool
+conn_evict_idle(void)
+{
+	struct conn *c, *oldest = NULL;
+	struct mino_error *err = NULL;
+
+	for (c = conn_list; c != NULL; c = c->next)
+		if ((c->flags & CONN_STARTED) && !(c->flags & (CONN_DEAD | CONN_HELLO)))
+			oldest = c; /* the list is newest first */
+	if (oldest == NULL)
+		return false;
+	log_warn("conn %" PRIu64 " (%s): too many clients, dropping this one: no mino/hello yet",
+		oldest->id, oldest->peer);
+	mino_make_error(&err, MINO_E_LIMIT, 0, "too many clients, and this one had not said mino/hello");
+	rpc_reply_error(oldest, NULL, err);
+	mino_error_release(&err);
+	conn_linger(oldest, "evicted");
+	oldest->flags |= CONN_UNCOUNTED;
+	minod.nclients--;
+	return true;
 }
 
 static void
@@ -563,6 +656,7 @@ conn_write_cb(uv_write_t *req, int status)
 		return;
 	if (c->flags & CONN_READ_PAUSED) {
 		c->flags &= ~CONN_READ_PAUSED;
+		conn_restart_frame_clock(c);
 		if (!(c->flags & CONN_INPUT_HELD) &&
 		    uv_read_start(conn_stream(c), conn_alloc_cb, conn_read_cb) < 0)
 			conn_kill(c, "cannot resume reading");
@@ -611,6 +705,7 @@ conn_resume_input(struct conn *c)
 	if (!(c->flags & CONN_INPUT_HELD))
 		return;
 	c->flags &= ~CONN_INPUT_HELD;
+	conn_restart_frame_clock(c);
 	if (c->flags & (CONN_DEAD | CONN_READ_PAUSED))
 		return;
 	if (uv_read_start(conn_stream(c), conn_alloc_cb, conn_read_cb) < 0)

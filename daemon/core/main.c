@@ -349,6 +349,7 @@ main(int argc, char **argv)
 	if (main_check_privileges(allow_root) < 0)
 		return 1;
 	signal(SIGPIPE, SIG_IGN);
+	signal(SIGXFSZ, SIG_IGN); /* a file size limit fails the write (EFBIG), not minod */
 	uv_disable_stdio_inheritance();
 	if (ready_fd >= 0)
 		fs_set_cloexec(ready_fd);

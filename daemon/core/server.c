@@ -330,7 +330,7 @@ server_connection_cb(uv_stream_t *listener, int status)
 		conn_reject(c, peer, MINO_E_SHUTTING_DOWN, "minod is shutting down");
 		return;
 	}
-	if (minod.nclients >= MINOD_MAX_CLIENTS) {
+	if (minod.nclients >= MINOD_MAX_CLIENTS && !conn_evict_idle()) {
 		log_warn("refusing %s: already %u clients", peer, minod.nclients);
 		conn_reject(c, peer, MINO_E_LIMIT, "too many clients");
 		return;

@@ -27,6 +27,9 @@ int conn_fd(const struct conn *c);
 void conn_start(struct conn *c, const char *peer);
 void conn_reject(struct conn *c, const char *peer, int code, const char *msg);
 bool conn_hello_done(const struct conn *c);
+/* At MINOD_MAX_CLIENTS: drops the oldest conn that has not said mino/hello
+ * (out of minod.nclients at once); false if there is none. */
+bool conn_evict_idle(void);
 void conn_set_hello(struct conn *c);
 void conn_broadcast(const char *method);
 size_t conn_total_write_queue(void);

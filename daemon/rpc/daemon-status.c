@@ -2,6 +2,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "audit.h"
 #include "mino-build.h"
 #include "mino-protocol.h"
 #include "minod.h"
@@ -32,7 +33,7 @@ rpc_daemon_status_result(void)
 {
 	time_t now = time(NULL);
 
-	return json_pack("{s:s, s:i, s:I, s:I, s:s?, s:s?, s:I, s:{s:I, s:I}, s:o?}",
+	return json_pack("{s:s, s:i, s:I, s:I, s:s?, s:s?, s:I, s:{s:I, s:I}, s:o?, s:o}",
 		"version", MINO_VERSION,
 		"protocol", MINO_PROTOCOL_VERSION,
 		"pid", (json_int_t)getpid(),
@@ -43,7 +44,8 @@ rpc_daemon_status_result(void)
 		"sessions",
 		"running", (json_int_t)sessions_count_running(),
 		"total", (json_int_t)sessions_count_total(),
-		"podman", rpc_daemon_status_podman());
+		"podman", rpc_daemon_status_podman(),
+		"audit", audit_status());
 }
 
 /* Right after start the podman probe may still be running: answer once it

@@ -47,11 +47,16 @@ static void transcript_timer_cb(uv_timer_t *timer);
 static int
 transcript_open_fd(struct transcript *t, int extra_flags)
 {
+	struct mino_error *e = NULL;
 	struct stat st;
 
-	t->fd = open(t->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | extra_flags, 0600);
-	if (t->fd < 0)
+	t->fd = fs_open_regular(t->path, O_WRONLY | O_APPEND | O_CREAT | extra_flags, 0, 0600, &e);
+	if (t->fd < 0) {
+		log_warn("transcript: %s", e->msg);
+		errno = e->errno_ != 0 ? e->errno_ : EIO;
+		mino_error_release(&e);
 		return -1;
+	}
 	t->size = fstat(t->fd, &st) == 0 ? (size_t)st.st_size : 0;
 	return 0;
 }

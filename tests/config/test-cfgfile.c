@@ -23,6 +23,7 @@ static void test_edit(void);
 static void test_set_files(const char *dir);
 static void test_init(const char *dir);
 static void test_find_local(const char *dir);
+static void test_find_local_hostile(const char *dir);
 static void test_resolve(const char *dir);
 
 static char *
@@ -249,7 +250,7 @@ static void
 test_set_files(const char *dir)
 {
 	struct mino_error *err = NULL;
-	char *path = xasprintf("%s/sub/dir/config.toml", dir), *data, *link;
+	char *path = xasprintf("%s/sub/dir/config.toml", dir), *data, *link, *link2;
 	struct cfg_layer l;
 	struct stat st;
 	bool found;
@@ -281,6 +282,38 @@ test_set_files(const char *dir)
 	free(data);
 	ok(cfgfile_set(path, "bogus.key", "1", &err) < 0, "unknown key refused");
 	mino_error_release(&err);
+
+	/* Issue 13 item 2: the global file, never trust-gated, must be ours
+	 * and not writable by others; a symlink to such a file is fine. */
+	ok(cfgfile_load(link, CFG_SRC_GLOBAL, &l, &found, NULL, &err) == 0 && found,
+	    "a global file behind a symlink loads");
+	mino_error_release(&err);
+	cfg_layer_free(&l);
+	chmod(path, 0664);
+	ok(cfgfile_load(path, CFG_SRC_GLOBAL, &l, &found, NULL, &err) < 0 && err != NULL &&
+	    strstr(err->msg, "not writable by group or others") != NULL &&
+	    strstr(err->msg, path) != NULL && strchr(err->msg, '\n') == NULL,
+	    "a group-writable global file is refused with one line");
+	tap_diag("%s", err != NULL ? err->msg : "(accepted)");
+	mino_error_release(&err);
+	chmod(path, 0646);
+	ok(cfgfile_load(link, CFG_SRC_GLOBAL, &l, &found, NULL, &err) < 0,
+	    "an other-writable global file is refused through a symlink too");
+	mino_error_release(&err);
+	if (getuid() == 0 && chown(path, 65534, 65534) == 0) {
+		chmod(path, 0644);
+		ok(cfgfile_load(path, CFG_SRC_GLOBAL, &l, &found, NULL, &err) < 0 &&
+		    strstr(err->msg, "owned by you") != NULL, "a foreign-owned global file is refused");
+		mino_error_release(&err);
+		ok(chown(path, getuid(), getgid()) == 0, "chown back");
+	}
+	chmod(path, 0600);
+	ok(symlink(path, link2 = xasprintf("%s/.mino.toml", dir)) == 0 &&
+	    cfgfile_load(link2, CFG_SRC_LOCAL, &l, &found, NULL, &err) < 0 && err != NULL &&
+	    strstr(err->msg, "symlink") != NULL, "a local file is never read through a symlink");
+	mino_error_release(&err);
+	unlink(link2);
+	free(link2);
 	free(link);
 	free(path);
 }
@@ -337,22 +370,88 @@ test_find_local(const char *dir)
 	cmd = xasprintf("mkdir -p '%s'", deep);
 	ok(system(cmd) == 0, "project tree");
 	free(cmd);
-	ok(cfgfile_find_local(deep, &out, &err) == 0 && out == NULL, "none found");
+	ok(cfgfile_find_local(deep, &out, NULL, &err) == 0 && out == NULL, "none found");
 	mino_error_release(&err);
 	tap_write(file, "[general]\nverbose = true\n");
-	ok(cfgfile_find_local(deep, &out, &err) == 0 && out != NULL, "found walking up");
+	ok(cfgfile_find_local(deep, &out, NULL, &err) == 0 && out != NULL, "found walking up");
 	real = realpath(file, NULL);
 	ok(out != NULL && real != NULL && strcmp(out, real) == 0, "canonical path");
 	free(out);
 	out = NULL;
-	ok(cfgfile_find_local(proj, &out, &err) == 0 && out != NULL, "found in the start dir");
+	ok(cfgfile_find_local(proj, &out, NULL, &err) == 0 && out != NULL, "found in the start dir");
 	free(out);
-	ok(cfgfile_find_local("/nonexistent/dir", &out, &err) < 0, "missing project dir");
+	ok(cfgfile_find_local("/nonexistent/dir", &out, NULL, &err) < 0, "missing project dir");
 	mino_error_release(&err);
 	free(real);
 	free(proj);
 	free(deep);
 	free(file);
+	test_find_local_hostile(dir);
+}
+
+/* Issue 13 item 1: a symlinked .mino.toml, or one in a directory others can
+ * write (a sticky /tmp too), is never used; a warning names it. */
+static void
+test_find_local_hostile(const char *dir)
+{
+	struct mino_error *err = NULL;
+	char *trusted = xasprintf("%s/trusted", dir), *evil = xasprintf("%s/evil", dir);
+	char *tfile = xasprintf("%s/trusted/.mino.toml", dir), *link = xasprintf("%s/evil/.mino.toml", dir);
+	char *gw = xasprintf("%s/gw", dir), *gwfile = xasprintf("%s/gw/.mino.toml", dir);
+	char *sticky = xasprintf("%s/sticky", dir), *sfile = xasprintf("%s/sticky/.mino.toml", dir);
+	char *sproj = xasprintf("%s/sticky/proj", dir), *out = NULL, *warning = NULL;
+	char *canon = NULL;
+
+	ok(mkdir(trusted, 0700) == 0 && mkdir(evil, 0700) == 0 && mkdir(gw, 0700) == 0 &&
+	    mkdir(sticky, 0700) == 0 && mkdir(sproj, 0700) == 0, "hostile tree");
+	tap_write(tfile, "[container]\nnetwork = \"host\"\n");
+	ok(symlink("../trusted/.mino.toml", link) == 0, "symlink to a trusted file");
+	ok(cfgfile_find_local(evil, &out, &warning, &err) == 0 && out == NULL,
+	    "a symlinked .mino.toml is not used");
+	ok(warning != NULL && strstr(warning, link) != NULL && strstr(warning, "symlink") != NULL &&
+	    strchr(warning, '\n') == NULL, "one-line warning naming the symlink");
+	tap_diag("%s", warning != NULL ? warning : "(no warning)");
+	free(warning);
+	warning = NULL;
+	ok(cfgfile_find_local(trusted, &out, &warning, &err) == 0 && out != NULL &&
+	    strcmp(out, tfile) == 0 && warning == NULL, "the real file is found where it is");
+	free(out);
+	out = NULL;
+
+	tap_write(gwfile, "[general]\nverbose = true\n");
+	chmod(gw, 0770);
+	ok(cfgfile_find_local(gw, &out, &warning, &err) == 0 && out == NULL && warning != NULL &&
+	    strstr(warning, gwfile) != NULL, "a file in a group-writable directory is skipped");
+	free(warning);
+	warning = NULL;
+
+	tap_write(sfile, "[general]\nverbose = true\n");
+	chmod(sticky, 01777);
+	ok(cfgfile_find_local(sproj, &out, &warning, &err) == 0 && out == NULL && warning != NULL &&
+	    strstr(warning, sfile) != NULL, "a file in a sticky world-writable directory is skipped");
+	free(warning);
+	warning = NULL;
+	unlink(sfile);
+	ok(symlink(tfile, sfile) == 0, "symlink in the sticky directory");
+	ok(cfgfile_find_local(sproj, &out, &warning, &err) == 0 && out == NULL && warning != NULL &&
+	    strstr(warning, "symlink") != NULL, "a symlink planted above the project is not used");
+	free(warning);
+	warning = NULL;
+
+	ok(cfgfile_canon_parent(link, &canon, &err) == 0 && strcmp(canon, link) == 0,
+	    "canon_parent keeps the symlink's own path");
+	free(canon);
+	mino_error_release(&err);
+
+	free(trusted);
+	free(evil);
+	free(tfile);
+	free(link);
+	free(gw);
+	free(gwfile);
+	free(sticky);
+	free(sfile);
+	free(sproj);
 }
 
 static void

@@ -332,6 +332,7 @@ class MinoEnv:
                     % IMAGE)
             if config_extra:
                 f.write(config_extra)
+        os.chmod(self.config, 0o600)    # minod refuses a global file others can write
         self.env = dict(base)
         self.env.update({
             "XDG_RUNTIME_DIR": self.runtime,

@@ -109,6 +109,19 @@ test_specs(void)
 	ok(fails(env_validate("1A=x", &err), &err, "must start"), "env name with a leading digit");
 	ok(fails(env_validate("A-B=x", &err), &err, "only have letters"), "env name with -");
 	ok(fails(env_validate("A=x\ny", &err), &err, "newline"), "env value with a newline");
+	/* Issue 13 item 3: an error never echoes a value. */
+	ok(env_validate("TOKEN=s3cr3t-v4lue\nx", &err) < 0 && strstr(err->msg, "TOKEN") != NULL &&
+		strstr(err->msg, "s3cr3t") == NULL, "a newline error names the variable, not its value");
+	mino_error_release(&err);
+	ok(env_validate("A-B=s3cr3t-v4lue", &err) < 0 && strstr(err->msg, "s3cr3t") == NULL &&
+		strstr(err->msg, "A-B") == NULL, "a bad name error shows nothing of the text");
+	mino_error_release(&err);
+	ok(env_validate("s3cr3t-v4lue", &err) < 0 && strstr(err->msg, "s3cr3t") == NULL,
+		"a value given without KEY= is not echoed");
+	mino_error_release(&err);
+	ok(env_validate("1=s3cr3t-v4lue", &err) < 0 && strstr(err->msg, "s3cr3t") == NULL,
+		"a leading-digit error does not echo the value");
+	mino_error_release(&err);
 
 	ok(volume_validate("/tmp:/data", &err) == 0, "volume HOST:CONTAINER");
 	ok(volume_validate("/tmp:/data:ro,Z", &err) == 0, "volume with options");
