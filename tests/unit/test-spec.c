@@ -74,8 +74,13 @@ test_env(void)
 		ok(rpc_accepts(env_validate, cases[i].kv) == cases[i].valid, "env `%s` (params)", cases[i].kv);
 		ok(cfg_accepts("container.env", cases[i].kv) == cases[i].valid, "env `%s` (config key)", cases[i].kv);
 	}
+	/* An invalid name may be a pasted value: neither it nor the value is shown. */
 	ok(env_validate("9TOKEN=s3cr3t", &err) < 0 && strstr(err->msg, "s3cr3t") == NULL &&
-	    strstr(err->msg, "9TOKEN") != NULL, "an invalid variable's message names it without its value");
+	    strstr(err->msg, "9TOKEN") == NULL && strstr(err->msg, "not shown") != NULL,
+	    "an invalid variable's message shows neither its name nor its value");
+	mino_error_release(&err);
+	ok(env_validate("TOKEN", &err) < 0 && strstr(err->msg, "`TOKEN`") != NULL,
+	    "a valid name without a value is named");
 	mino_error_release(&err);
 }
 
