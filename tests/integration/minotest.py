@@ -32,6 +32,13 @@ PROTOCOL = 1
 SANITIZED = os.environ.get("MINO_SANITIZED", "") == "1"
 # Sanitized builds are slower; stretch waits.
 SLOW = 3.0 if SANITIZED else 1.0
+# For daemons whose memory a test bounds: under ASan, freed memory stays
+# resident in the quarantine (256 MiB by default); cap it so that an RSS
+# bound (scaled by MEMORY_SLACK_KIB) still catches unbounded growth.
+MEMORY_BOUND_ENV = ({"ASAN_OPTIONS": (os.environ.get("ASAN_OPTIONS", "") + ":quarantine_size_mb=16").lstrip(":")}
+                    if SANITIZED else {})
+# redzones, shadow memory and that 16 MiB quarantine
+MEMORY_SLACK_KIB = 40 * 1024 if SANITIZED else 0
 
 ERR_PARSE = -32700
 ERR_INVALID_REQUEST = -32600

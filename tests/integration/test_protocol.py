@@ -22,7 +22,7 @@ def d():
     if reason:
         pytest.skip(reason)
     e = minotest.MinoEnv("proto")
-    e.start_daemon()
+    e.start_daemon("-v", env=minotest.MEMORY_BOUND_ENV)    # test_slow_reader_not_blocking bounds its RSS
     yield e
     e.cleanup()
 
@@ -190,8 +190,10 @@ def test_posthello_body_cap(d):
     with raw(d) as c:
         hello_ok(c)
         # a body over 16 KiB is fine after hello
+        # (params a method does not define are ignored: PROTOCOL.md)
         r = c.request("daemon/status", {"pad": "x" * 100000})
-        assert "result" in r or r["error"]["code"] == ERR_INVALID_PARAMS, r
+        assert "result" in r, r
+        assert r["result"]["pid"] == d.daemon.pid, r
         # but not past the 4 MiB cap
         c.send_raw(b"Content-Length: %d\r\n\r\n" % (4 * 1024 * 1024 + 1))
         expect_error(c, ERR_PARSE, None, closed=True)
@@ -235,11 +237,25 @@ def test_truncated_body_then_close(d):
         assert c.wait_closed(5)
 
 
+def connected_clients(d):
+    with Client(d.sock) as c:
+        hello_ok(c)
+        return c.call("daemon/status")["clients"] - 1    # not counting this one
+
+
 def test_close_mid_header(d):
+    before = connected_clients(d)
     with raw(d) as c:
         c.send_raw(b"Content-Len")
+        # a half header is no message: no reply, the connection stays open
+        with pytest.raises(socket.timeout):
+            c.read_message(timeout=0.5)
     with raw(d) as c:
         c.send_raw(frame(HELLO)[:-3])
+        with pytest.raises(socket.timeout):
+            c.read_message(timeout=0.5)
+    # both closes were noticed: minod holds no connection for them
+    assert minotest.wait_for(lambda: connected_clients(d) == before, 10), (connected_clients(d), before)
 
 
 # ---------------------------------------------------------------- bodies
@@ -266,8 +282,10 @@ def test_bad_json(d, body):
 def test_nesting_within_limit_ok(d):
     with raw(d) as c:
         hello_ok(c)
+        # depth 22 (under the limit of 32); unknown params are ignored
         r = c.request("daemon/status", {"x": json.loads("[" * 20 + "]" * 20)})
-        assert "result" in r or r["error"]["code"] == ERR_INVALID_PARAMS
+        assert "result" in r, r
+        assert r["result"]["pid"] == d.daemon.pid, r
 
 
 @pytest.mark.parametrize("msg", [
@@ -378,20 +396,42 @@ def test_many_clients(d):
             c.close()
 
 
+def rss_kib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise AssertionError("no VmRSS for pid %d" % pid)
+
+
 def test_slow_reader_not_blocking(d):
     """A client that sends requests but never reads replies cannot stall
-    others (its replies queue, bounded)."""
+    others, and its replies queue only up to the write cap (8 MiB), after
+    which minod stops reading it."""
+    rss0 = rss_kib(d.daemon.pid)
     c = raw(d)
     c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     hello_ok(c)
-    msg = frame({"jsonrpc": "2.0", "id": 3, "method": "daemon/status"})
-    try:
-        c.sock.settimeout(5)
-        for _ in range(2000):
-            c.sock.sendall(msg * 50)
-    except (OSError, socket.timeout):
-        pass
+    msg = frame({"jsonrpc": "2.0", "id": 3, "method": "daemon/status"}) * 50
+    c.sock.settimeout(5 * minotest.SLOW)
+    sent = 0
+    blocked = False
+    # each reply is ~5 times its request: 2000 rounds would queue ~40 MiB of
+    # replies if nothing pushed back
+    for _ in range(2000):
+        try:
+            c.sock.sendall(msg)
+        except socket.timeout:
+            blocked = True     # minod stopped reading us: backpressure
+            break
+        sent += len(msg)
+    assert blocked, "minod read all %d bytes of requests without pushing back" % sent
+    peak = rss_kib(d.daemon.pid)
     with Client(d.sock) as other:
         hello_ok(other)
-        other.call("daemon/status")
+        assert other.call("daemon/status")["pid"] == d.daemon.pid
+    peak = max(peak, rss_kib(d.daemon.pid))
+    # the 8 MiB reply queue plus working memory (plus ASan's slack)
+    bound = 24 * 1024 + minotest.MEMORY_SLACK_KIB
+    assert peak - rss0 < bound, "minod grew by %d KiB (bound %d KiB)" % (peak - rss0, bound)
     c.close()
