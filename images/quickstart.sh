@@ -9,7 +9,8 @@
 #    USER, else the user who ran sudo, else a new user `mino` it creates;
 # 4. builds a small local image, localhost/mino-busybox, from Debian's
 #    busybox-static (no registry needed);
-# 5. runs `mino run` as that user and prints what the sandbox sees.
+# 5. checks the prerequisites (`mino status`), runs `mino run` as that user
+#    and prints what the sandbox sees.
 # It says what it does at each step.  Safe to run again.
 set -euo pipefail
 
@@ -89,6 +90,9 @@ if ! as_user podman run --rm localhost/mino-busybox:latest true 2>/tmp/quickstar
 	as_user podman run --rm localhost/mino-busybox:latest true
 fi
 echo "rootless podman works for $user"
+
+say "Checking what mino relies on (mino status: each prerequisite, OK or with its fix)"
+as_user mino status
 
 say "Running a command in the sandbox as $user"
 demo=$home/mino-demo
