@@ -4,7 +4,7 @@ without bound nor stalls the session for the other viewers."""
 import socket
 import time
 
-from minotest import MEMORY_BOUND_ENV, MEMORY_SLACK_KIB, SLOW, Client, unb64
+from minotest import MEMORY_BOUND_ENV, SLOW, Client, memory_bound_kib, unb64
 
 
 def rss_kib(pid):
@@ -59,8 +59,8 @@ def test_stalled_viewer_does_not_stall_others(podman_env):
                          "stalled by the other" % (got, gap))
     assert gap < 5 * SLOW, "the reading viewer was stalled for %.1f s" % gap
     # the backlog of the stalled viewer is capped (8 MiB) plus working memory
-    # (under ASan plus its slack: redzones, shadow, a capped quarantine)
-    bound = 48 * 1024 + MEMORY_SLACK_KIB
+    # (scaled under ASan: redzones, shadow, a capped quarantine)
+    bound = memory_bound_kib(48 * 1024)
     assert peak - rss0 < bound, "minod grew by %d KiB (bound %d KiB)" % (peak - rss0, bound)
     # the stalled viewer was detached with a notification, and still is
     # connected or closed, never served an unbounded backlog
@@ -95,7 +95,7 @@ def test_input_to_session_that_does_not_read(podman_env):
             break
     time.sleep(1)
     grown = rss_kib(menv.daemon.pid) - rss0
-    bound = 48 * 1024 + MEMORY_SLACK_KIB
+    bound = memory_bound_kib(48 * 1024)
     assert grown < bound, "minod grew by %d KiB queueing input (bound %d KiB)" % (grown, bound)
     c.close()
     # the loop must still serve others (a blocking write to the PTY would
