@@ -83,7 +83,8 @@ say "Checking rootless podman as $user"
 if ! as_user podman run --rm localhost/mino-busybox:latest true 2>/tmp/quickstart-podman.err; then
 	echo "podman failed as $user:"; sed 's/^/  /' /tmp/quickstart-podman.err
 	echo "applying this machine's known fixes (tests/setup-podman-user.sh: runc for cgroup v1"
-	echo "hybrid mode, container ulimits within the host's limits, /dev/net/tun for slirp4netns)"
+	echo "hybrid mode, container ulimits within the host's limits, /dev/net/tun for slirp4netns,"
+	echo "overlay storage and netavark: $user's podman storage is reset once if made otherwise)"
 	bash "$src/tests/setup-podman-user.sh" "$user"
 	# (the storage may have been reset: build the image again if it is gone)
 	as_user bash "$src/images/build-busybox-image.sh" localhost/mino-busybox:latest
