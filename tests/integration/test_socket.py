@@ -171,6 +171,22 @@ def _children(pid):
     return out
 
 
+def _environ(pid, timeout=5.0):
+    """The environment of pid, or None if it has exited.  podman is briefly
+    unreadable (not dumpable) while it enters its user namespace: retry."""
+    deadline = time.time() + timeout
+    while True:
+        try:
+            with open("/proc/%d/environ" % pid, "rb") as f:
+                return f.read().split(b"\0")
+        except (FileNotFoundError, ProcessLookupError):
+            return None
+        except PermissionError:
+            if time.time() > deadline:
+                raise
+            time.sleep(0.05)
+
+
 def test_child_env_is_explicit(podman_env):
     ns_path = os.path.join(podman_env.root, "notify.sock")
     ns = _notify_socket(ns_path)
@@ -187,11 +203,15 @@ def test_child_env_is_explicit(podman_env):
         assert line == b"env-done\n", inner
         kids = _children(podman_env.daemon.pid)
         assert kids, "no child processes of minod while a session runs"
+        checked = 0
         for k in kids:
-            with open("/proc/%d/environ" % k, "rb") as f:
-                env = f.read().split(b"\0")
+            env = _environ(k)
+            if env is None:
+                continue      # exited meanwhile
+            checked += 1
             for bad in (b"NOTIFY_SOCKET=", b"LISTEN_", b"WATCHDOG_", b"MINO_SECRET_TEST="):
                 assert not any(e.startswith(bad) for e in env), (k, bad)
+        assert checked, "every child of minod exited before its environment was read"
         for bad in (b"NOTIFY_SOCKET", b"LISTEN_", b"WATCHDOG_", b"MINO_SECRET_TEST"):
             assert bad not in inner, inner
     finally:
