@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "client.h"
@@ -66,8 +65,8 @@ cmd_status_daemon(struct client *c)
 {
 	_cleanup_json_ json_t *result = NULL;
 	struct mino_error *err = NULL;
-	json_t *sessions;
-	const char *version;
+	json_t *sessions, *podman;
+	const char *version, *path;
 
 	if (client_call(c, "daemon/status", NULL, &result, &err) < 0) {
 		printf("minod: not answering daemon/status: %s\n", err->msg);
@@ -85,6 +84,14 @@ cmd_status_daemon(struct client *c)
 	printf("sessions: %lld running, %lld total\n",
 		(long long)json_integer_value(json_object_get(sessions, "running")),
 		(long long)json_integer_value(json_object_get(sessions, "total")));
+	/* minod's own view: its PATH and environment may differ from ours */
+	podman = json_object_get(result, "podman");
+	path = json_string_value(json_object_get(podman, "path"));
+	version = json_string_value(json_object_get(podman, "version"));
+	if (path != NULL)
+		printf("minod's podman: %s at %s\n", version != NULL ? version : "? (podman info failed)", path);
+	else
+		printf("minod's podman: not found in minod's PATH\n");
 }
 
 static void

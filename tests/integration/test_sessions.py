@@ -247,6 +247,7 @@ def test_status(menv):
     assert checks["OCI runtime"][1].split()[0] in ("runc", "crun"), text
     assert "minod: running (pid %d," % menv.daemon.pid in text, text
     assert "socket: %s\n" % menv.sock in text, text
+    assert "minod's podman: %s at /" % v in text, text
 
 
 def test_status_does_not_start_daemon(podman_env):
