@@ -64,10 +64,6 @@ int stream_run(struct client *c, const struct stream_opts *o);
  * -errno (EPIPE when the reader went away). */
 int stream_write_all(int fd, const char *data, size_t len);
 
-/* Decodes base64 into out (room for len / 4 * 3 bytes); strict like b64.h.  Returns the
- * decoded length, or -1 on a malformed input. */
-long stream_b64_decode(const char *src, size_t len, unsigned char *out);
-
 /* ---------- term.c: terminal state ---------- */
 /* Saves fd flags and registers the restore with atexit. */
 void term_init(void);

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "b64.h"
 #include "client.h"
 #include "cmd.h"
 #include "xalloc.h"
@@ -49,7 +50,7 @@ cmd_logs_print(json_t *result)
 	}
 	len = json_string_length(data);
 	bytes = xmalloc(len / 4 * 3 + 3);
-	n = stream_b64_decode(json_string_value(data), len, bytes);
+	n = b64_decode_into(json_string_value(data), len, bytes);
 	if (n < 0) {
 		fprintf(stderr, "mino: minod's reply to session/logs is not valid base64\n");
 		return CMD_EXIT_ERROR;

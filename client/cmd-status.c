@@ -1,21 +1,23 @@
-/* cmd-status.c: mino status: is minod running, is podman usable.  Never
- * starts minod. */
+/* cmd-status.c: mino status: every prerequisite mino relies on (checked
+ * here, without minod: common/prereq.c), then whether minod is running and
+ * what it knows.  Never starts minod. */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "client.h"
 #include "cmd.h"
 #include "paths.h"
+#include "prereq.h"
 #include "xalloc.h"
 
 static int cmd_status_exec(struct cmd_ctx *ctx, int argc, char **argv);
-static char *cmd_status_find_podman(void);
-static int cmd_status_daemon(struct client *c);
+static bool cmd_status_prereqs(void);
+static void cmd_status_daemon(struct client *c);
+static void cmd_status_no_daemon(void);
 
 static const struct option cmd_status_options[] = {
 	{ "help", no_argument, NULL, 'h' },
@@ -26,43 +28,51 @@ const struct cmd_entry cmd_status_entry = {
 	.name = "status",
 	.alias = NULL,
 	.usage = "",
-	.summary = "check minod and podman",
+	.summary = "check mino's prerequisites and minod",
 	.help =
-		"Reports whether minod is running and what it knows about podman.  Does not\n"
-		"start minod.  Exits 0 when both are fine, 1 otherwise.\n",
+		"Checks every prerequisite mino relies on (podman and its version, rootless,\n"
+		"the OCI runtime, podman's init binary, newuidmap/newgidmap, your subordinate\n"
+		"ids, slirp4netns or pasta, the storage driver), each OK, WARN or FAIL with\n"
+		"the fix, then reports whether minod is running.  Does not start minod.\n"
+		"Exits 0 when everything `mino run` needs is OK (WARN is fine), 1 otherwise.\n",
 	.flags = 0,
 	.exec = cmd_status_exec,
 };
 
-/* podman in our own PATH; caller frees, NULL if absent. */
-static char *
-cmd_status_find_podman(void)
+/* Prints one line per prerequisite; true when none FAILs. */
+static bool
+cmd_status_prereqs(void)
 {
-	const char *path = getenv("PATH");
-	_cleanup_free_ char *copy = NULL;
-	char *dir, *save = NULL, *candidate;
-	struct stat st;
+	struct prereq_report report;
+	const struct prereq_check *c;
+	bool ok;
 
-	copy = xstrdup(path != NULL && *path != '\0' ? path : "/usr/local/bin:/usr/bin:/bin");
-	for (dir = strtok_r(copy, ":", &save); dir != NULL; dir = strtok_r(NULL, ":", &save)) {
-		candidate = xasprintf("%s/podman", *dir != '\0' ? dir : ".");
-		if (stat(candidate, &st) == 0 && S_ISREG(st.st_mode) && access(candidate, X_OK) == 0)
-			return candidate;
-		free(candidate);
+	prereq_check_all(&report);
+	for (size_t i = 0; i < report.n; i++) {
+		c = &report.checks[i];
+		printf("%-4s  %-16s  %s", prereq_status_name(c->status), c->name, c->detail);
+		if (c->fix != NULL)
+			printf("; fix: %s", c->fix);
+		putchar('\n');
 	}
-	return NULL;
+	ok = prereq_report_ok(&report);
+	prereq_report_free(&report);
+	return ok;
 }
 
-static int
+static void
 cmd_status_daemon(struct client *c)
 {
 	_cleanup_json_ json_t *result = NULL;
 	struct mino_error *err = NULL;
-	json_t *podman, *sessions;
-	const char *version, *runtime, *path;
+	json_t *sessions, *podman;
+	const char *version, *path;
 
-	if (client_call(c, "daemon/status", NULL, &result, &err) < 0)
-		return cmd_report(&err);
+	if (client_call(c, "daemon/status", NULL, &result, &err) < 0) {
+		printf("minod: not answering daemon/status: %s\n", err->msg);
+		mino_error_release(&err);
+		return;
+	}
 	version = json_string_value(json_object_get(result, "version"));
 	printf("minod: running (pid %lld, version %s, protocol %lld, up %lld s)\n",
 		(long long)json_integer_value(json_object_get(result, "pid")),
@@ -78,28 +88,30 @@ cmd_status_daemon(struct client *c)
 		printf("audit: %lld write errors, last: %s\n",
 			(long long)json_integer_value(json_object_get(json_object_get(result, "audit"), "errors")),
 			json_string_value(json_object_get(json_object_get(result, "audit"), "last_error")));
+	/* minod's own view: its PATH and environment may differ from ours */
 	podman = json_object_get(result, "podman");
-	if (!json_is_object(podman)) {
-		printf("podman: not found in minod's PATH\n");
-		return CMD_EXIT_ERROR;
-	}
-	version = json_string_value(json_object_get(podman, "version"));
-	runtime = json_string_value(json_object_get(podman, "runtime"));
 	path = json_string_value(json_object_get(podman, "path"));
-	printf("podman: %s (%s, runtime %s) at %s\n", version != NULL ? version : "?",
-		json_is_true(json_object_get(podman, "rootless")) ? "rootless" : "NOT rootless",
-		runtime != NULL ? runtime : "?", path != NULL ? path : "?");
-	return CMD_EXIT_OK;
+	version = json_string_value(json_object_get(podman, "version"));
+	if (path != NULL)
+		printf("minod's podman: %s at %s\n", version != NULL ? version : "? (podman info failed)", path);
+	else
+		printf("minod's podman: not found in minod's PATH\n");
+}
+
+static void
+cmd_status_no_daemon(void)
+{
+	printf("sessions: unknown (minod is not running; `mino run` starts it)\n");
 }
 
 static int
 cmd_status_exec(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	_cleanup_free_ char *socket_path = NULL;
-	_cleanup_free_ char *podman = NULL;
 	struct mino_error *err = NULL;
 	struct client *c = NULL;
-	int ch, fd, rc;
+	int ch, fd;
+	bool ok;
 
 	while ((ch = getopt_long(argc, argv, "+:h", cmd_status_options, NULL)) != -1) {
 		switch (ch) {
@@ -113,25 +125,25 @@ cmd_status_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	if (optind < argc)
 		return cmd_usage_error(&cmd_status_entry, "unexpected argument `%s`", argv[optind]);
 
-	if (paths_socket(&socket_path, &err) < 0)
-		return cmd_report(&err);
+	ok = cmd_status_prereqs();
+	if (paths_socket(&socket_path, &err) < 0) {
+		printf("minod: unknown: %s\n", err->msg);
+		mino_error_release(&err);
+		return CMD_EXIT_ERROR;
+	}
 	fd = client_connect_socket(socket_path);
 	if (fd >= 0) {
 		close(fd);
 		if (client_open(false, ctx->verbose, &c, &err) < 0)
 			return cmd_report(&err);
-		rc = cmd_status_daemon(c);
+		cmd_status_daemon(c);
 		client_free(c);
-		return rc;
+	} else {
+		if (fd == -ENOENT || fd == -ECONNREFUSED)
+			printf("minod: not running (socket %s)\n", socket_path);
+		else
+			printf("minod: not reachable at %s: %s\n", socket_path, strerror(-fd));
+		cmd_status_no_daemon();
 	}
-	if (fd == -ENOENT || fd == -ECONNREFUSED)
-		printf("minod: not running (socket %s)\n", socket_path);
-	else
-		printf("minod: not reachable at %s: %s\n", socket_path, strerror(-fd));
-	podman = cmd_status_find_podman();
-	if (podman != NULL)
-		printf("podman: found at %s\n", podman);
-	else
-		printf("podman: not found in PATH\n");
-	return CMD_EXIT_ERROR;
+	return ok ? CMD_EXIT_OK : CMD_EXIT_ERROR;
 }

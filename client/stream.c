@@ -16,6 +16,7 @@
 #include <uv.h>
 
 #include "buf.h"
+#include "b64.h"
 #include "client.h"
 #include "jsonrpc.h"
 #include "log.h"
@@ -72,8 +73,6 @@ struct stream {
 	char *message;             /* printed on stderr after the terminal is restored */
 };
 
-static void stream_b64_init(void);
-static long stream_b64_tail(const unsigned char *p, unsigned char *o);
 static size_t stream_b64_encode(const unsigned char *src, size_t len, char *out);
 static void stream_finish(struct stream *s, int code, char *message);
 static void stream_close_cb(uv_handle_t *h);
@@ -107,108 +106,6 @@ static void stream_signal_cb(uv_signal_t *h, int signum);
 static json_t *stream_params(struct stream *s);
 
 /* ---------- base64 ---------- */
-
-/* Four tables give each character's bits already in place: the three
- * decoded bytes are bits 0-7, 8-15 and 16-23 of the OR of four lookups;
- * bit 31 marks a character outside the alphabet. */
-#define STREAM_B64_BAD 0x80000000u
-
-static uint32_t stream_b64_t[4][256];
-static int8_t stream_b64_value[256];
-static bool stream_b64_ready;
-
-static void
-stream_b64_init(void)
-{
-	static const char alphabet[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	uint32_t v;
-	int i, j;
-
-	for (j = 0; j < 4; j++)
-		for (i = 0; i < 256; i++)
-			stream_b64_t[j][i] = STREAM_B64_BAD;
-	memset(stream_b64_value, -1, sizeof stream_b64_value);
-	for (i = 0; i < 64; i++) {
-		v = (uint32_t)i;
-		stream_b64_value[(unsigned char)alphabet[i]] = (int8_t)i;
-		stream_b64_t[0][(unsigned char)alphabet[i]] = v << 2;
-		stream_b64_t[1][(unsigned char)alphabet[i]] = (v >> 4) | (v & 0xf) << 12;
-		stream_b64_t[2][(unsigned char)alphabet[i]] = (v >> 2) << 8 | (v & 0x3) << 22;
-		stream_b64_t[3][(unsigned char)alphabet[i]] = v << 16;
-	}
-	stream_b64_ready = true;
-}
-
-/* The last quantum, which may carry padding. */
-static long
-stream_b64_tail(const unsigned char *p, unsigned char *o)
-{
-	const int8_t *t = stream_b64_value;
-	int32_t a = t[p[0]], b = t[p[1]], c, d;
-	uint32_t v;
-
-	if ((a | b) < 0)
-		return -1;
-	v = (uint32_t)a << 18 | (uint32_t)b << 12;
-	if (p[2] == '=') {
-		if (p[3] != '=')
-			return -1;
-		o[0] = (unsigned char)(v >> 16);
-		return 1;
-	}
-	c = t[p[2]];
-	if (c < 0)
-		return -1;
-	v |= (uint32_t)c << 6;
-	if (p[3] == '=') {
-		o[0] = (unsigned char)(v >> 16);
-		o[1] = (unsigned char)(v >> 8);
-		return 2;
-	}
-	d = t[p[3]];
-	if (d < 0)
-		return -1;
-	v |= (uint32_t)d;
-	o[0] = (unsigned char)(v >> 16);
-	o[1] = (unsigned char)(v >> 8);
-	o[2] = (unsigned char)v;
-	return 3;
-}
-
-long
-stream_b64_decode(const char *src, size_t len, unsigned char *out)
-{
-	const unsigned char *p = (const unsigned char *)src;
-	const uint32_t *t0 = stream_b64_t[0], *t1 = stream_b64_t[1];
-	const uint32_t *t2 = stream_b64_t[2], *t3 = stream_b64_t[3];
-	unsigned char *o = out;
-	uint32_t w, bad = 0;
-	size_t i, last;
-	long n;
-
-	if (!stream_b64_ready)
-		stream_b64_init();
-	if (len % 4 != 0)
-		return -1;
-	if (len == 0)
-		return 0;
-	last = len - 4;
-	for (i = 0; i < last; i += 4) {
-		w = t0[p[i]] | t1[p[i + 1]] | t2[p[i + 2]] | t3[p[i + 3]];
-		bad |= w;
-		o[0] = (unsigned char)w;
-		o[1] = (unsigned char)(w >> 8);
-		o[2] = (unsigned char)(w >> 16);
-		o += 3;
-	}
-	if (bad & STREAM_B64_BAD)
-		return -1;
-	n = stream_b64_tail(p + last, o);
-	if (n < 0)
-		return -1;
-	return (long)(o - out) + n;
-}
 
 /* Standard base64 with padding; out has room for ((len + 2) / 3) * 4
  * bytes.  (Our own, so mino does not load libcrypto just for this.) */
@@ -299,7 +196,7 @@ stream_emit(struct stream *s, int fd, const char *b64, size_t len)
 		s->out_fd = fd;
 	}
 	buf_reserve(&s->out, len / 4 * 3 + 3);
-	n = stream_b64_decode(b64, len, (unsigned char *)s->out.data + s->out.len);
+	n = b64_decode_into(b64, len, (unsigned char *)s->out.data + s->out.len);
 	if (n < 0) {
 		log_warn("ignoring output that is not valid base64");
 		return;

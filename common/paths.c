@@ -171,6 +171,25 @@ paths_config_file(const char *override, char **out, struct mino_error **err)
 	return 0;
 }
 
+char *
+paths_find_program(const char *name, const char *path)
+{
+	_cleanup_free_ char *copy = NULL;
+	char *dir, *save = NULL, *cand;
+	struct stat st;
+
+	copy = xstrdup(path != NULL && *path != '\0' ? path : "/usr/local/bin:/usr/bin:/bin");
+	for (dir = strtok_r(copy, ":", &save); dir != NULL; dir = strtok_r(NULL, ":", &save)) {
+		if (dir[0] != '/')
+			continue;
+		cand = xasprintf("%s/%s", dir, name);
+		if (stat(cand, &st) == 0 && S_ISREG(st.st_mode) && access(cand, X_OK) == 0)
+			return cand;
+		free(cand);
+	}
+	return NULL;
+}
+
 int
 paths_self_dir(char **out, struct mino_error **err)
 {

@@ -21,6 +21,13 @@ int paths_state_dir(char **out, struct mino_error **err);
  * else $XDG_CONFIG_HOME/mino/config.toml, else ~/.config/mino/config.toml. */
 int paths_config_file(const char *override, char **out, struct mino_error **err);
 
+/* The first executable regular file `name` in the colon-separated `path`
+ * ($PATH; NULL or empty: /usr/local/bin:/usr/bin:/bin).  Only absolute
+ * entries count: an empty or relative entry would depend on the current
+ * directory, which differs between the client and minod.  Caller frees;
+ * NULL if not found. */
+char *paths_find_program(const char *name, const char *path);
+
 /* The directory of the running executable (for finding sibling helpers). */
 int paths_self_dir(char **out, struct mino_error **err);
 

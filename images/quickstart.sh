@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # From a fresh Debian 12 machine to a command running in a mino sandbox:
 #
-#   sudo bash images/quickstart.sh [USER]
+#   bash images/quickstart.sh [USER]      (as root, or with sudo)
 #
 # 1. installs the build and container dependencies from Debian's archive;
 # 2. builds mino and installs it (meson install, prefix /usr/local);
@@ -9,7 +9,8 @@
 #    USER, else the user who ran sudo, else a new user `mino` it creates;
 # 4. builds a small local image, localhost/mino-busybox, from Debian's
 #    busybox-static (no registry needed);
-# 5. runs `mino run` as that user and prints what the sandbox sees.
+# 5. checks the prerequisites (`mino status`), runs `mino run` as that user
+#    and prints what the sandbox sees.
 # It says what it does at each step.  Safe to run again.
 set -euo pipefail
 
@@ -17,17 +18,18 @@ src=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 say() { printf '\n==> %s\n' "$*"; }
 
 if [ "$(id -u)" -ne 0 ]; then
-	echo "quickstart: run me as root (sudo bash $0): I install packages and mino itself" >&2
+	echo "quickstart: run me as root (or: sudo bash $0): I install packages and mino itself" >&2
 	exit 1
 fi
 
 say "Installing dependencies from Debian's archive"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
-apt-get install -y -qq --no-install-recommends meson ninja-build pkg-config gcc \
-	libuv1-dev libjansson-dev libcurl4-openssl-dev libssl-dev libinih-dev libsystemd-dev \
-	podman crun runc uidmap slirp4netns fuse-overlayfs iptables busybox-static \
-	ca-certificates >/dev/null
+# images/debian-packages.txt says why each one is needed.
+. "$src/images/debian-packages.sh"
+mapfile -t packages < <(debian_packages build run image)
+[ ${#packages[@]} -gt 0 ] || { echo "quickstart: no packages read from images/debian-packages.txt" >&2; exit 1; }
+apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
 echo "installed: podman $(podman --version | awk '{print $3}'), meson $(meson --version)"
 
 say "Building and installing mino (prefix /usr/local)"
@@ -54,7 +56,8 @@ if ! id "$user" >/dev/null 2>&1; then
 fi
 if ! grep -q "^$user:" /etc/subuid || ! grep -q "^$user:" /etc/subgid; then
 	# rootless podman maps the container's users onto these ranges
-	start=$(( 200000 + 65536 * ($(id -u "$user") % 1000) ))
+	# after the highest range in use, so that it overlaps nobody's
+	start=$(awk -F: '$2 + $3 > m { m = $2 + $3 } END { print (m > 100000 ? m : 100000) }' /etc/subuid /etc/subgid)
 	usermod --add-subuids "$start-$((start + 65535))" --add-subgids "$start-$((start + 65535))" "$user"
 	echo "gave $user subordinate ids $start-$((start + 65535))"
 fi
@@ -80,11 +83,17 @@ say "Checking rootless podman as $user"
 if ! as_user podman run --rm localhost/mino-busybox:latest true 2>/tmp/quickstart-podman.err; then
 	echo "podman failed as $user:"; sed 's/^/  /' /tmp/quickstart-podman.err
 	echo "applying this machine's known fixes (tests/setup-podman-user.sh: runc for cgroup v1"
-	echo "hybrid mode, container ulimits within the host's limits, /dev/net/tun for slirp4netns)"
+	echo "hybrid mode, container ulimits within the host's limits, /dev/net/tun for slirp4netns,"
+	echo "overlay storage and netavark: $user's podman storage is reset once if made otherwise)"
 	bash "$src/tests/setup-podman-user.sh" "$user"
+	# (the storage may have been reset: build the image again if it is gone)
+	as_user bash "$src/images/build-busybox-image.sh" localhost/mino-busybox:latest
 	as_user podman run --rm localhost/mino-busybox:latest true
 fi
 echo "rootless podman works for $user"
+
+say "Checking what mino relies on (mino status: each prerequisite, OK or with its fix)"
+as_user mino status
 
 say "Running a command in the sandbox as $user"
 demo=$home/mino-demo
@@ -96,7 +105,7 @@ as_user mino run -p "$demo" --image localhost/mino-busybox -- \
 cat <<EOF
 
 Done.  To use mino as $user:
-  sudo -iu $user
+  su - $user
   export XDG_RUNTIME_DIR=$rundir      # only where no login session provides one
   mino run --image localhost/mino-busybox -- sh
 Set it as the default image in ~/.config/mino/config.toml:

@@ -10,6 +10,11 @@
 
 static int rpc_daemon_status_exec(struct rpc_call *, json_t **, struct mino_error **);
 
+/* Requests that wait for the podman probe are not in any write queue, so the
+ * output cap cannot push back on them: beyond this many, refuse (1011). */
+#define RPC_DAEMON_STATUS_MAX_WAITING 64
+static unsigned rpc_daemon_status_waiting;
+
 const struct rpc_method rpc_daemon_status_method = {
 	.name = "daemon/status",
 	.flags = 0,
@@ -57,6 +62,7 @@ rpc_daemon_status_probed_cb(void *arg)
 	json_t *result = rpc_daemon_status_result();
 	struct mino_error *err = NULL;
 
+	rpc_daemon_status_waiting--;
 	if (result == NULL) {
 		mino_make_error(&err, MINO_E_INTERNAL, 0, "cannot build the reply");
 		rpc_deferred_error(d, err);
@@ -70,6 +76,11 @@ static int
 rpc_daemon_status_exec(struct rpc_call *call, json_t **result, struct mino_error **err)
 {
 	if (!podman_facts.probed && minod.podman_path != NULL && call->id != NULL) {
+		if (rpc_daemon_status_waiting >= RPC_DAEMON_STATUS_MAX_WAITING)
+			return mino_make_error(err, MINO_E_LIMIT, 0,
+				"%u daemon/status requests already wait for minod's podman probe; retry",
+				rpc_daemon_status_waiting);
+		rpc_daemon_status_waiting++;
 		podman_probe_wait(rpc_daemon_status_probed_cb, rpc_defer(call));
 		return RPC_DEFERRED;
 	}

@@ -101,7 +101,9 @@ def test_sd_notify_ready_status_stopping(bare_env):
     bare_env.start_daemon(env={"NOTIFY_SOCKET": ns_path})
     got = _collect(ns, lambda g: "READY=1" in g, 10)
     assert "READY=1" in got, got
-    assert any(l.startswith("STATUS=") for l in got) or True
+    # minod sends its status line before READY=1
+    assert "STATUS=0 sessions running, 0 clients" in got, got
+    assert got.index("STATUS=0 sessions running, 0 clients") < got.index("READY=1"), got
     bare_env.daemon.send_signal(signal.SIGTERM)
     got += _collect(ns, lambda g: "STOPPING=1" in g, 10)
     assert "STOPPING=1" in got, got
@@ -169,6 +171,22 @@ def _children(pid):
     return out
 
 
+def _environ(pid, timeout=5.0):
+    """The environment of pid, or None if it has exited.  podman is briefly
+    unreadable (not dumpable) while it enters its user namespace: retry."""
+    deadline = time.time() + timeout
+    while True:
+        try:
+            with open("/proc/%d/environ" % pid, "rb") as f:
+                return f.read().split(b"\0")
+        except (FileNotFoundError, ProcessLookupError):
+            return None
+        except PermissionError:
+            if time.time() > deadline:
+                raise
+            time.sleep(0.05)
+
+
 def test_child_env_is_explicit(podman_env):
     ns_path = os.path.join(podman_env.root, "notify.sock")
     ns = _notify_socket(ns_path)
@@ -185,11 +203,15 @@ def test_child_env_is_explicit(podman_env):
         assert line == b"env-done\n", inner
         kids = _children(podman_env.daemon.pid)
         assert kids, "no child processes of minod while a session runs"
+        checked = 0
         for k in kids:
-            with open("/proc/%d/environ" % k, "rb") as f:
-                env = f.read().split(b"\0")
+            env = _environ(k)
+            if env is None:
+                continue      # exited meanwhile
+            checked += 1
             for bad in (b"NOTIFY_SOCKET=", b"LISTEN_", b"WATCHDOG_", b"MINO_SECRET_TEST="):
                 assert not any(e.startswith(bad) for e in env), (k, bad)
+        assert checked, "every child of minod exited before its environment was read"
         for bad in (b"NOTIFY_SOCKET", b"LISTEN_", b"WATCHDOG_", b"MINO_SECRET_TEST"):
             assert bad not in inner, inner
     finally:
