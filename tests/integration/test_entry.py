@@ -550,18 +550,32 @@ def test_pty_kernel_signals_to_entry_are_not_forwarded():
 
 
 def test_pty_ctrl_c_kills_command_with_default_action():
-    c = spawn_pty(["--", "/bin/sh", "-c", "echo ready; sleep 30"])
+    c = spawn_pty(["--", "/bin/sh", "-c", "echo ready; exec /bin/sleep 30"])
     try:
         c.expect("ready")
+        # ^C only once sleep runs: a shell caught between fork and exec
+        # would defer it (that race is the shell's, not ours).
+        assert minotest.wait_for(lambda: child_comms(c.pid) == ["sleep"], timeout=5,
+                                 interval=0.01)
         t0 = time.time()
         c.sendintr()
         c.expect(pexpect.EOF)
         c.close()
-        # sh waits for sleep, both die of SIGINT; mino-entry reports it.
+        # sleep dies of SIGINT; mino-entry reports it.
         assert c.exitstatus == 128 + signal.SIGINT
         assert time.time() - t0 < 5 * minotest.SLOW
     finally:
         c.close(force=True)
+
+
+def child_comms(pid):
+    with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
+        kids = [int(k) for k in f.read().split()]
+    comms = []
+    for k in kids:
+        with open("/proc/%d/comm" % k) as f:
+            comms.append(f.read().strip())
+    return comms
 
 
 def test_pty_command_is_foreground_and_raw_mode_works():
@@ -590,7 +604,10 @@ def test_pty_job_control_in_shell():
     try:
         c.expect_exact("PROMPT$ ")
         c.sendline("sleep 30")
-        time.sleep(0.5 * minotest.SLOW)
+        bash = [int(k) for k in open("/proc/%d/task/%d/children" % (c.pid, c.pid)).read().split()]
+        assert len(bash) == 1
+        assert minotest.wait_for(lambda: child_comms(bash[0]) == ["sleep"], timeout=5,
+                                 interval=0.01)
         c.sendcontrol("z")
         c.expect("Stopped")
         c.expect_exact("PROMPT$ ")
