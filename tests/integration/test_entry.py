@@ -630,3 +630,18 @@ def test_pty_job_control_in_shell():
         assert c.exitstatus == 4
     finally:
         c.close(force=True)
+
+
+# ---------------------------------------------------------------- as PID 1
+
+def test_as_pid1_reaps_orphans():
+    # A container run without --init makes mino-entry PID 1: orphans are
+    # then its to reap.  (With --init they go to catatonit.)
+    script = ('for i in 1 2 3; do (sleep 0.1 &); done; sleep 0.8; echo "pid1=$(cat /proc/1/comm)"; '
+              'echo "zombies=$(grep -l "^State:.*Z" /proc/[0-9]*/status | wc -l)"; exit 4')
+    proc = subprocess.run(["unshare", "--user", "--map-root-user", "--pid", "--fork",
+                           "--mount-proc", ENTRY, "--", "/bin/sh", "-c", script],
+                          env=minotest.base_env(), capture_output=True,
+                          timeout=20 * minotest.SLOW)
+    assert proc.returncode == 4, proc.stderr
+    assert proc.stdout.decode().split() == ["pid1=mino-entry", "zombies=0"]
