@@ -480,8 +480,10 @@ def test_sigterm_stops_command_that_traps_it():
 
 
 def test_stop_and_cont_forwarded():
+    # In a process group of its own in our session: the kernel drops SIGTSTP
+    # to an orphaned group (meson may run us as one).
     p = subprocess.Popen([ENTRY, "--"] + child("handlers", "SIGCONT"), env=minotest.base_env(),
-                         stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, process_group=0)
     try:
         cpid = int(readline(p.stdout).split()[1])
         os.kill(p.pid, signal.SIGTSTP)   # default action in the command: stop
