@@ -9,7 +9,7 @@
  * itself, so a ^C arrives once.  We never call setsid() or setpgid() or
  * touch the terminal, so the command's job control and raw mode work as if
  * it had been started directly.  We reap only our own child; orphans go to
- * PID 1 (podman's --init).
+ * PID 1 (podman's --init), unless we are PID 1 ourselves.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -24,6 +24,7 @@ extern char **environ;
 static int entry_exit_status(int wstatus);
 static void entry_forward(pid_t child, const siginfo_t *si);
 static int entry_wait_blocking(pid_t child);
+static int entry_reap(pid_t child, int *status);
 
 int
 entry_signals_block(struct entry_signals *sigs, struct entry_error *err)
@@ -119,12 +120,38 @@ entry_wait_blocking(pid_t child)
 	return entry_exit_status(wstatus);
 }
 
+/* After a SIGCHLD: 1 and *status if the command has ended, 0 if not, -1 on
+ * error.  As PID 1 (a container run without --init) orphans are ours too:
+ * reap them so that they do not pile up as zombies. */
+static int
+entry_reap(pid_t child, int *status)
+{
+	pid_t who = getpid() == 1 ? -1 : child, r;
+	int wstatus;
+
+	for (;;) {
+		r = waitpid(who, &wstatus, WNOHANG);
+		if (r == child) {
+			*status = entry_exit_status(wstatus);
+			return 1;
+		}
+		if (r > 0)
+			continue;       /* an orphan, as PID 1 */
+		if (r == 0)
+			return 0;
+		if (errno == EINTR)
+			continue;
+		dprintf(STDERR_FILENO, ENTRY_NAME ": waiting for the command: %s\n", strerror(errno));
+		*status = ENTRY_EXIT_FAILED;
+		return -1;
+	}
+}
+
 int
 entry_supervise(const struct entry_signals *sigs, pid_t child)
 {
 	siginfo_t si;
-	int wstatus;
-	pid_t r;
+	int status;
 
 	for (;;) {
 		if (sigwaitinfo(&sigs->all, &si) < 0) {
@@ -133,17 +160,9 @@ entry_supervise(const struct entry_signals *sigs, pid_t child)
 			dprintf(STDERR_FILENO, ENTRY_NAME ": sigwaitinfo: %s\n", strerror(errno));
 			return entry_wait_blocking(child);
 		}
-		if (si.si_signo != SIGCHLD) {
+		if (si.si_signo != SIGCHLD)
 			entry_forward(child, &si);
-			continue;
-		}
-		r = waitpid(child, &wstatus, WNOHANG);
-		if (r == child)
-			return entry_exit_status(wstatus);
-		if (r < 0 && errno != EINTR) {
-			dprintf(STDERR_FILENO, ENTRY_NAME ": waiting for the command: %s\n",
-				strerror(errno));
-			return ENTRY_EXIT_FAILED;
-		}
+		else if (entry_reap(child, &status) != 0)
+			return status;
 	}
 }

@@ -34,6 +34,8 @@ static int entry_opt_value(char **argv, int argc, int *i, const char *name, cons
 static int entry_parse_args(int argc, char **argv, struct entry_opts *o, struct entry_error *err);
 static int entry_prepare_env(const struct entry_opts *o, struct entry_env *env,
 	struct entry_error *err);
+static pid_t entry_start(int argc, char **argv, const struct entry_signals *sigs,
+	struct entry_error *err);
 
 int
 entry_error_set(struct entry_error *err, const char *fmt, ...)
@@ -114,37 +116,39 @@ entry_prepare_env(const struct entry_opts *o, struct entry_env *env, struct entr
 	return 0;
 }
 
+/* Everything before the command runs; returns its pid. */
+static pid_t
+entry_start(int argc, char **argv, const struct entry_signals *sigs, struct entry_error *err)
+{
+	struct entry_opts o;
+	struct entry_env env;
+	pid_t child = -1;
+
+	memset(&env, 0, sizeof env);
+	if (entry_parse_args(argc, argv, &o, err) < 0 || entry_prepare_env(&o, &env, err) < 0)
+		goto out;
+	if (o.cwd != NULL && chdir(o.cwd) < 0) {
+		entry_error_set(err, "%s: cannot change directory: %s", o.cwd, strerror(errno));
+		goto out;
+	}
+	child = entry_spawn(sigs, o.cmd, entry_env_merged(&env), err);
+out:
+	entry_env_free(&env);   /* the child has its copy */
+	free(o.env_files);
+	return child;
+}
+
 int
 main(int argc, char **argv)
 {
 	struct entry_error err = { { 0 } };
 	struct entry_signals sigs;
-	struct entry_opts o;
-	struct entry_env env;
 	pid_t child;
-	int status = ENTRY_EXIT_FAILED;
 
-	if (entry_signals_block(&sigs, &err) < 0) {
+	if (entry_signals_block(&sigs, &err) < 0 ||
+	    (child = entry_start(argc, argv, &sigs, &err)) < 0) {
 		fprintf(stderr, ENTRY_NAME ": %s\n", err.msg);
 		return ENTRY_EXIT_FAILED;
 	}
-	memset(&env, 0, sizeof env);
-	if (entry_parse_args(argc, argv, &o, &err) < 0 ||
-	    entry_prepare_env(&o, &env, &err) < 0)
-		goto fail;
-	if (o.cwd != NULL && chdir(o.cwd) < 0) {
-		entry_error_set(&err, "%s: cannot change directory: %s", o.cwd, strerror(errno));
-		goto fail;
-	}
-	child = entry_spawn(&sigs, o.cmd, entry_env_merged(&env), &err);
-	if (child < 0)
-		goto fail;
-	status = entry_supervise(&sigs, child);
-	goto out;
-fail:
-	fprintf(stderr, ENTRY_NAME ": %s\n", err.msg);
-out:
-	entry_env_free(&env);
-	free(o.env_files);
-	return status;
+	return entry_supervise(&sigs, child);
 }
