@@ -28,6 +28,7 @@ static bool cfgkeys_tighten_false(const struct toml_value *v);
 static bool cfgkeys_tighten_true(const struct toml_value *v);
 static bool cfgkeys_tighten_network(const struct toml_value *v);
 static bool cfgkeys_tighten_zero(const struct toml_value *v);
+static bool cfgkeys_tighten_project(const struct toml_value *v);
 static size_t cfgkeys_distance(const char *a, const char *b);
 static bool cfgkeys_text_bool(const char *text, bool *out);
 static int cfgkeys_text_list(const char *text, struct toml_value *out);
@@ -44,6 +45,7 @@ static const struct cfg_setting *cfg_typed(const struct cfg *c, const char *name
 static const char *const log_formats[] = { "text", "json", NULL };
 static const char *const networks[] = { "bridge", "host", "none", NULL };
 static const char *const presets[] = { "dev", "registries", NULL };
+static const char *const cache_scopes[] = { "project", "shared", NULL };
 
 #define S CFG_SENSITIVE
 #define O CFG_OPTIONAL
@@ -134,10 +136,13 @@ const struct cfg_key cfgkeys_table[] = {
 
 	{ .name = "cache.enabled", .type = CFG_BOOL, .flags = S, .def_bool = true,
 	  .tightens = cfgkeys_tighten_false, .help = "Enable dependency caching" },
-	{ .name = "cache.gc_days", .type = CFG_INT, .flags = S, .def_int = 30, .min = 1,
-	  .max = 3650, .help = "Auto-remove caches older than N days" },
+	{ .name = "cache.gc_days", .type = CFG_INT, .flags = S, .def_int = 30, .min = 0,
+	  .max = 3650, .help = "Auto-remove caches not used for N days (0 = never by age)" },
 	{ .name = "cache.max_total_gb", .type = CFG_INT, .flags = S, .def_int = 50, .min = 1,
 	  .max = 65536, .help = "Max total cache size in GB before GC" },
+	{ .name = "cache.scope", .type = CFG_ENUM, .flags = S, .def_str = "project",
+	  .choices = cache_scopes, .tightens = cfgkeys_tighten_project,
+	  .help = "Cache sharing: \"project\" (per project) or \"shared\" (same lockfile, any project)" },
 };
 
 #undef S
@@ -318,6 +323,13 @@ static bool
 cfgkeys_tighten_zero(const struct toml_value *v)
 {
 	return v->integer == 0;
+}
+
+/* cache.scope: "project" never shares a cache with another project. */
+static bool
+cfgkeys_tighten_project(const struct toml_value *v)
+{
+	return strcmp(v->string, "project") == 0;
 }
 
 const struct cfg_key *

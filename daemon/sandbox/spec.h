@@ -37,6 +37,11 @@ struct sandbox_spec {
 	bool tty;
 	bool detach;
 	unsigned rows, cols;
+	/* Dependency caches (cache.c): cache.enabled, cache.scope = "shared",
+	 * --cache-fresh and --no-home (create params cache_fresh, no_home). */
+	struct {
+		bool enabled, shared, fresh, no_home;
+	} cache;
 };
 
 void sandbox_spec_free(struct sandbox_spec *spec);

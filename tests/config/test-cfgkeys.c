@@ -105,6 +105,7 @@ static const struct {
 	{ "cache.enabled", "true", true },
 	{ "cache.gc_days", "30", true },
 	{ "cache.max_total_gb", "50", true },
+	{ "cache.scope", "\"project\"", true },
 };
 
 static char *render(const struct toml_value *v);
@@ -230,7 +231,8 @@ test_bounds(void)
 		{ "session.auto_cleanup_hours", "-1", false },
 		{ "session.auto_cleanup_hours", "87600", true },
 		{ "session.auto_cleanup_hours", "87601", false },
-		{ "cache.gc_days", "0", false },
+		{ "cache.gc_days", "0", true },
+		{ "cache.gc_days", "-1", false },
 		{ "cache.gc_days", "1", true },
 		{ "cache.gc_days", "3650", true },
 		{ "cache.gc_days", "3651", false },
