@@ -246,7 +246,7 @@ def test_clear_images_leaves_user_things(cenv):
         assert e.podman("image", "exists", minotest.IMAGE).returncode == 0
         assert e.podman("container", "exists", ctr).returncode == 0
         p = e.mino("cache", "clear", "--images")
-        assert p.returncode == 2 and minotest.is_one_line_error(p.stderr.decode()), p.stderr
+        assert p.returncode == 2 and minotest.is_one_line_error(p.stderr), p.stderr
     finally:
         e.podman("rm", "-f", ctr)
         e.podman("rmi", user_img)
@@ -267,4 +267,4 @@ def test_cache_info_and_list(cenv):
     p = e.mino("cache", "list", "-f", "plain")
     assert p.returncode == 0 and name in p.stdout.decode().split()
     p = e.mino("cache", "list", "-f", "yaml")
-    assert p.returncode == 2 and minotest.is_one_line_error(p.stderr.decode())
+    assert p.returncode == 2 and minotest.is_one_line_error(p.stderr)
