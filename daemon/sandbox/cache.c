@@ -37,6 +37,7 @@ struct cache_vol {
 	char *lockfile;                 /* NULL: xdg, home */
 	char *old;                      /* --cache-fresh: the generation it replaces */
 	char *state_at_start;           /* miss, building or complete */
+	char *owner;                    /* home: "UID:GID" of the image's user, or NULL */
 };
 
 struct cache_job {
@@ -96,6 +97,7 @@ cache_job_free(struct cache_job *j)
 		free(j->vols[i].lockfile);
 		free(j->vols[i].old);
 		free(j->vols[i].state_at_start);
+		free(j->vols[i].owner);
 	}
 	free(j->vols);
 	cache_locks_free(j->locks, j->nlocks);
@@ -225,12 +227,41 @@ cache_home_remember(const char *image, const char *home)
 	cache_home_next = (i + 1) % CACHE_HOME_IMAGES;
 }
 
-static void
-cache_home_use(struct cache_job *j, const char *home)
+/* The image's user as "UID:GID" when numeric ("", "0", "1000", "1000:1000");
+ * NULL for a user name (podman then gives a new volume the owner of the
+ * image's directory). */
+static char *
+cache_home_owner(const char *user)
 {
+	unsigned long uid = 0, gid;
+	char *end;
+
+	if (*user == '\0')
+		return xstrdup("0:0");
+	uid = strtoul(user, &end, 10);
+	if (end == user || (*end != '\0' && *end != ':'))
+		return NULL;
+	gid = uid;
+	if (*end == ':') {
+		user = end + 1;
+		gid = strtoul(user, &end, 10);
+		if (end == user || *end != '\0')
+			return NULL;
+	}
+	return xasprintf("%lu:%lu", uid, gid);
+}
+
+/* `label` is "HOME|USER" from the image (either may be empty). */
+static void
+cache_home_use(struct cache_job *j, const char *label)
+{
+	_cleanup_free_ char *home = xstrdup(label);
+	char *user = strchr(home, '|');
 	struct cache_vol *v;
 	char p12[13];
 
+	if (user != NULL)
+		*user++ = '\0';
 	if (home[0] != '/' || strpbrk(home, ":,\n") != NULL) {
 		if (home[0] != '\0')
 			log_warn("image %s: label mino.home=%s is not a usable path; no home volume",
@@ -242,6 +273,7 @@ cache_home_use(struct cache_job *j, const char *home)
 	v = cache_add_vol(j, NULL, p12, NULL);
 	v->name = cache_home_name(j->phash);
 	v->dest = xstrdup(home);
+	v->owner = cache_home_owner(user != NULL ? user : "");
 }
 
 static void
@@ -269,7 +301,7 @@ static void
 cache_home_step(struct cache_job *j)
 {
 	const char *image = j->ctx->spec->image;
-	const char *argv[] = { "image", "inspect", "--format", "{{index .Config.Labels \"mino.home\"}}", image, NULL };
+	const char *argv[] = { "image", "inspect", "--format", "{{index .Config.Labels \"mino.home\"}}|{{.Config.User}}", image, NULL };
 	const char *home;
 	struct mino_error *err = NULL;
 
@@ -377,6 +409,12 @@ cache_create_argv(const struct cache_job *j, const struct cache_vol *v)
 	a[n++] = xstrdup("create");
 	if (v->eco == NULL) {
 		a[n++] = xasprintf("--label=mino.home.project=%s", j->canon);
+		if (v->owner != NULL) {
+			/* Owned by the container's user (podman 4.3 and 5: o=uid=,gid=). */
+			char *colon = strchr(v->owner, ':');
+
+			a[n++] = xasprintf("--opt=o=uid=%.*s,gid=%s", (int)(colon - v->owner), v->owner, colon + 1);
+		}
 	} else {
 		a[n++] = xasprintf("--label=mino.cache.ecosystem=%s", v->eco->name);
 		a[n++] = xasprintf("--label=mino.cache.hash=%s", v->hash);

@@ -268,3 +268,42 @@ def test_cache_info_and_list(cenv):
     assert p.returncode == 0 and name in p.stdout.decode().split()
     p = e.mino("cache", "list", "-f", "yaml")
     assert p.returncode == 2 and minotest.is_one_line_error(p.stderr)
+
+
+def test_home_volume_by_label_no_home_and_orphan_gc(cenv):
+    e = cenv
+    e.start_daemon()
+    img = "localhost/mino-home-test-%s:latest" % e.salt[:8]
+    ctx = os.path.join(e.root, "imgctx")
+    os.makedirs(ctx)
+    with open(os.path.join(ctx, "Containerfile"), "w") as f:
+        f.write("FROM %s\nLABEL mino.home=/home/developer\n" % minotest.IMAGE)
+    try:
+        p = e.podman("build", "-q", "-t", img, ctx, timeout=120)
+        assert p.returncode == 0, p.stderr
+        proj = os.path.join(e.root, "proj", "homeproj")
+        os.makedirs(proj)
+        home = "mino-home-%s" % hashlib.sha256(os.path.realpath(proj).encode()).hexdigest()[:12]
+        run_ok(e, "--image", img, "-p", proj, "--", "sh", "-c", "echo kept > /home/developer/f")
+        assert home in volumes(e)
+        assert volumes(e)[home]["mino.home.project"] == os.path.realpath(proj)
+        p = run_ok(e, "--image", img, "-p", proj, "--", "cat", "/home/developer/f")
+        assert p.stdout.decode().strip() == "kept"
+        p = run_ok(e, "--image", img, "-p", proj, "--no-home", "--", "sh", "-c",
+                   "test ! -e /home/developer/f && echo none")
+        assert p.stdout.decode().strip() == "none"
+        # no label, no home volume (the busybox image)
+        run_ok(e, "--", "true")
+        assert not [n for n in volumes(e) if n.startswith("mino-home-") and
+                    volumes(e)[n].get("mino.home.project") == os.path.realpath(e.project)]
+        # the project goes: its home is an orphan for the GC
+        for f in os.listdir(proj):
+            os.unlink(os.path.join(proj, f))
+        os.rmdir(proj)
+        p = e.mino("cache", "gc")
+        assert p.returncode == 0, p.stderr
+        assert home not in volumes(e), p.stdout
+        ev = [a for a in e.audit_lines() if a["event"] == "cache.removed" and a["data"]["name"] == home]
+        assert ev and ev[0]["data"]["reason"] == "orphaned"
+    finally:
+        e.podman("rmi", "-f", img)
