@@ -28,7 +28,6 @@ static bool cfgkeys_tighten_false(const struct toml_value *v);
 static bool cfgkeys_tighten_true(const struct toml_value *v);
 static bool cfgkeys_tighten_network(const struct toml_value *v);
 static bool cfgkeys_tighten_zero(const struct toml_value *v);
-static bool cfgkeys_tighten_project(const struct toml_value *v);
 static size_t cfgkeys_distance(const char *a, const char *b);
 static bool cfgkeys_text_bool(const char *text, bool *out);
 static int cfgkeys_text_list(const char *text, struct toml_value *out);
@@ -141,7 +140,7 @@ const struct cfg_key cfgkeys_table[] = {
 	{ .name = "cache.max_total_gb", .type = CFG_INT, .flags = S, .def_int = 50, .min = 1,
 	  .max = 65536, .help = "Max total cache size in GB before GC" },
 	{ .name = "cache.scope", .type = CFG_ENUM, .flags = S, .def_str = "project",
-	  .choices = cache_scopes, .tightens = cfgkeys_tighten_project,
+	  .choices = cache_scopes,
 	  .help = "Cache sharing: \"project\" (per project) or \"shared\" (same lockfile, any project)" },
 };
 
@@ -323,13 +322,6 @@ static bool
 cfgkeys_tighten_zero(const struct toml_value *v)
 {
 	return v->integer == 0;
-}
-
-/* cache.scope: "project" never shares a cache with another project. */
-static bool
-cfgkeys_tighten_project(const struct toml_value *v)
-{
-	return strcmp(v->string, "project") == 0;
 }
 
 const struct cfg_key *
