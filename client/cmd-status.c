@@ -53,6 +53,31 @@ cmd_status_find_podman(void)
 	return NULL;
 }
 
+static void
+cmd_status_gb(json_t *bytes, char *out, size_t len)
+{
+	snprintf(out, len, "%.2f GB", json_is_integer(bytes) ? (double)json_integer_value(bytes) / 1e9 : 0.0);
+}
+
+/* Cache usage against cache.max_total_gb (cache/list: podman's sizes). */
+static void
+cmd_status_caches(struct client *c)
+{
+	_cleanup_json_ json_t *result = NULL;
+	struct mino_error *err = NULL;
+	char used[32], max[32];
+
+	if (client_call(c, "cache/list", NULL, &result, &err) < 0) {
+		printf("caches: unknown (%s)\n", err->msg);
+		mino_error_release(&err);
+		return;
+	}
+	cmd_status_gb(json_object_get(result, "total_size"), used, sizeof used);
+	cmd_status_gb(json_object_get(result, "max_total_size"), max, sizeof max);
+	printf("caches: %s of %s (cache.max_total_gb), %zu volumes\n", used, max,
+		json_array_size(json_object_get(result, "volumes")));
+}
+
 static int
 cmd_status_daemon(struct client *c)
 {
@@ -85,6 +110,7 @@ cmd_status_daemon(struct client *c)
 	printf("podman: %s (%s, runtime %s) at %s\n", version != NULL ? version : "?",
 		json_is_true(json_object_get(podman, "rootless")) ? "rootless" : "NOT rootless",
 		runtime != NULL ? runtime : "?", path != NULL ? path : "?");
+	cmd_status_caches(c);
 	return CMD_EXIT_OK;
 }
 

@@ -307,3 +307,18 @@ def test_home_volume_by_label_no_home_and_orphan_gc(cenv):
         assert ev and ev[0]["data"]["reason"] == "orphaned"
     finally:
         e.podman("rmi", "-f", img)
+
+
+def test_two_sessions_same_key_at_once(cenv):
+    e = cenv
+    e.start_daemon()
+    write_locks(e.project, ["pnpm-lock.yaml"], e.salt)
+    name = "mino-cache-pnpm-%s-%s" % (sha12(os.path.join(e.project, "pnpm-lock.yaml")), p8(e.project))
+    procs = [e.mino_popen("run", "--", "sh", "-c", "echo %d > $npm_config_store_dir/f%d" % (i, i))
+             for i in range(3)]
+    for p in procs:
+        out, err = p.communicate(timeout=120)
+        assert p.returncode == 0, err
+    assert [n for n in volumes(e) if n.startswith("mino-cache-pnpm-")] == [name]
+    assert sorted(vol_cat(e, name, "f%d" % i) for i in range(3)) == ["0", "1", "2"]
+    assert state(e)[name]["state"] == "complete"    # the file parses: never torn

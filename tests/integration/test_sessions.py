@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import signal
 import subprocess
 import time
@@ -227,6 +228,7 @@ def test_status(menv):
     assert "rootless" in text.lower()
     assert "runc" in text or "crun" in text
     assert menv.sock in text
+    assert re.search(r"caches: \d+\.\d\d GB of 50\.00 GB \(cache\.max_total_gb\)", text), text
 
 
 def test_status_does_not_start_daemon(bare_env):
