@@ -556,6 +556,19 @@ cache_strv_push(char ***v, char *s)
 	(*v)[n + 1] = NULL;
 }
 
+/* Whether the session's own environment (-e, container.env) sets the
+ * variable of KEY=VALUE `kv`: then the user's value stays. */
+static bool
+cache_env_set_by_user(const struct sandbox_spec *spec, const char *kv)
+{
+	size_t klen = strcspn(kv, "=");
+
+	for (char **e = spec->env; e != NULL && *e != NULL; e++)
+		if (strncmp(*e, kv, klen) == 0 && (*e)[klen] == '=')
+			return true;
+	return false;
+}
+
 static int
 cache_contribute(struct part_ctx *ctx, struct part_opts *o, struct mino_error **err)
 {
@@ -569,7 +582,8 @@ cache_contribute(struct part_ctx *ctx, struct part_opts *o, struct mino_error **
 
 		cache_strv_push(&o->args, xasprintf("--volume=%s:%s", v->name, v->dest));
 		for (const char *const *e = v->eco ? v->eco->env : NULL; e != NULL && *e != NULL; e++)
-			cache_strv_push(&o->env, xstrdup(*e));
+			if (!cache_env_set_by_user(ctx->spec, *e))
+				cache_strv_push(&o->env, xstrdup(*e));
 		cache_inuse_add(v->name);
 	}
 	j->mounted = true;

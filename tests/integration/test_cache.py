@@ -104,6 +104,9 @@ def test_three_ecosystems_volumes_env_and_states(cenv):
     sess = e.list_json()[-1]
     assert sorted(c["ecosystem"] for c in sess["caches"]) == ["cargo", "npm", "pip", "xdg"]
     assert all(c["state"] == "complete" for c in sess["caches"] if c["ecosystem"] != "xdg")
+    # a variable the user sets keeps the user's value
+    p = run_ok(e, "-e", "CARGO_HOME=/tmp/mine", "--", "sh", "-c", 'echo "$CARGO_HOME $npm_config_cache"')
+    assert p.stdout.decode().strip() == "/tmp/mine /cache/npm"
 
 
 def test_failed_session_leaves_building(cenv):
