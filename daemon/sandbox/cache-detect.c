@@ -161,6 +161,30 @@ cache_home_name(const char *project_hash)
 	return xasprintf("mino-home-%.12s", project_hash);
 }
 
+int
+cache_check_paths(char *const *paths, const struct cache_lock *locks, size_t n, struct mino_error **err)
+{
+	char dest[64];
+
+	for (size_t i = 0; paths != NULL && paths[i] != NULL; i++) {
+		if (paths[i][0] != '/' || strpbrk(paths[i], ":,\n") != NULL)
+			return mino_make_error(err, MINO_E_INVALID_ARGUMENT, 0,
+			    "layer cache path `%s` is not an absolute path without ':' or ','", paths[i]);
+		for (size_t k = 0; k < n; k++) {
+			snprintf(dest, sizeof dest, "/cache/%s", locks[k].eco->name);
+			if (strcmp(paths[i], dest) == 0 || (strncmp(paths[i], dest, strlen(dest)) == 0 &&
+			    strcmp(paths[i] + strlen(dest), "/") == 0))
+				return mino_make_error(err, MINO_E_CONFIG, 0,
+				    "layer cache path `%s` collides with the %s cache of `%s` at %s", paths[i],
+				    locks[k].eco->name, locks[k].lockfile, dest);
+		}
+		if (strcmp(paths[i], "/cache/xdg") == 0 || strcmp(paths[i], "/cache/xdg/") == 0)
+			return mino_make_error(err, MINO_E_CONFIG, 0,
+			    "layer cache path `%s` collides with the XDG cache at /cache/xdg", paths[i]);
+	}
+	return 0;
+}
+
 long long
 cache_parse_size(const char *text)
 {

@@ -177,6 +177,39 @@ cache_name_vol(struct cache_job *j, struct cache_vol *v, bool per_project)
 	v->dest = xasprintf("/cache/%s", v->eco->name);
 }
 
+/* Layers' `[cache] paths`: a volume each, mino-cache-layer-<sha12 of the
+ * path>-<project8>, at that path; a collision with an ecosystem fails. */
+static int
+cache_add_layer_vols(struct cache_job *j)
+{
+	static const struct cache_eco layer_eco = { "layer", NULL, NULL };
+	char *const *paths = j->ctx->spec->cache.paths;
+	struct mino_error *err = NULL;
+	struct cache_vol *v;
+	char h[65];
+
+	if (cache_check_paths(paths, j->locks, j->nlocks, &err) < 0) {
+		cache_finish(j, err);
+		mino_error_release(&err);
+		return -1;
+	}
+	for (size_t i = 0; paths != NULL && paths[i] != NULL; i++) {
+		bool dup = false;
+
+		for (size_t k = 0; k < i; k++)
+			dup = dup || strcmp(paths[k], paths[i]) == 0;
+		if (dup)
+			continue; /* two layers, one path: one mount */
+		cache_project_hash(paths[i], h);
+		h[12] = '\0';
+		v = cache_add_vol(j, &layer_eco, h, NULL);
+		cache_name_vol(j, v, true);
+		free(v->dest);
+		v->dest = xstrdup(paths[i]);
+	}
+	return 0;
+}
+
 static void
 cache_after_work(uv_work_t *w, int status)
 {
@@ -200,6 +233,8 @@ cache_after_work(uv_work_t *w, int status)
 		p12[12] = '\0';
 		v = cache_add_vol(j, &cache_eco_xdg, p12, NULL);
 		cache_name_vol(j, v, false);
+		if (cache_add_layer_vols(j) < 0)
+			return;
 	}
 	cache_home_step(j);
 }

@@ -53,6 +53,10 @@ void cache_project_hash(const char *project, char out[65]);
 char *cache_volume_name(const char *eco, const char *sha12, const char *project8, unsigned gen);
 /* "mino-home-<project12>". */
 char *cache_home_name(const char *project_hash);
+/* Layers' cache paths against the ecosystems' mounts: one error naming
+ * both when a path is an ecosystem's /cache/<eco> (never two mounts at one
+ * destination), or is not an absolute path without ':' and ','. */
+int cache_check_paths(char *const *paths, const struct cache_lock *locks, size_t n, struct mino_error **err);
 /* Sizes like podman prints them ("5.12kB", "1.2GB", "0B") in bytes; -1 if not one. */
 long long cache_parse_size(const char *text);
 

@@ -30,6 +30,7 @@ sandbox_spec_free(struct sandbox_spec *spec)
 	strv_free(spec->warnings);
 	free(spec->config_global);
 	free(spec->config_local);
+	strv_free(spec->cache.paths);
 	memset(spec, 0, sizeof *spec);
 }
 

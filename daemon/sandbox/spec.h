@@ -41,6 +41,10 @@ struct sandbox_spec {
 	 * --cache-fresh and --no-home (create params cache_fresh, no_home). */
 	struct {
 		bool enabled, shared, fresh, no_home;
+		/* Absolute paths that image layers declare in their `[cache]
+		 * paths` (filled by the layers' resolution; NULL: none): each is
+		 * a volume of its own at that path.  Owned. */
+		char **paths;
 	} cache;
 };
 

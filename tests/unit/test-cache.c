@@ -113,9 +113,33 @@ test_sizes(void)
 	    "not sizes");
 }
 
+static void
+test_paths(void)
+{
+	struct cache_lock go = { .eco = NULL, .lockfile = (char *)"go.sum" };
+	struct mino_error *err = NULL;
+	char *ok_paths[] = { (char *)"/cache/layer-tools", (char *)"/cache/go/bin", NULL };
+	char *bad[] = { (char *)"/cache/go", NULL };
+	char *rel[] = { (char *)"cache/x", NULL };
+
+	for (const struct cache_eco *e = cache_ecos; e->name != NULL; e++)
+		if (strcmp(e->name, "go") == 0)
+			go.eco = e;
+	ok(cache_check_paths(NULL, &go, 1, &err) == 0, "no layer paths");
+	ok(cache_check_paths(ok_paths, &go, 1, &err) == 0, "paths beside and below the go cache");
+	ok(cache_check_paths(bad, &go, 1, &err) < 0 && strstr(err->msg, "/cache/go") != NULL &&
+	    strstr(err->msg, "go cache of `go.sum`") != NULL, "a layer's /cache/go and the go cache: one error naming both (%s)",
+	    err ? err->msg : "");
+	mino_error_release(&err);
+	ok(cache_check_paths(bad, &go, 0, &err) == 0, "/cache/go without a go.sum is the layer's");
+	ok(cache_check_paths(rel, &go, 1, &err) < 0, "a relative path is refused");
+	mino_error_release(&err);
+}
+
 int
 main(void)
 {
+	test_paths();
 	test_detect();
 	test_names();
 	test_sizes();
