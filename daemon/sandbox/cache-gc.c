@@ -39,6 +39,7 @@ struct cache_op {
 	json_t *plan;        /* [{name, reason, size}] */
 	json_t *removed;
 	json_t *failed;
+	json_t *in_use;      /* names podman would not remove: a container uses them */
 	json_t *images;      /* composed image names to remove */
 	size_t next;
 };
@@ -58,6 +59,7 @@ cache_op_free(struct cache_op *op)
 	json_decref(op->plan);
 	json_decref(op->removed);
 	json_decref(op->failed);
+	json_decref(op->in_use);
 	json_decref(op->images);
 	free(op);
 }
@@ -172,6 +174,7 @@ cache_op_start(struct cache_op *op, struct mino_error **err)
 	op->plan = json_array();
 	op->removed = json_array();
 	op->failed = json_array();
+	op->in_use = json_array();
 	op->images = json_array();
 	if (cache_op_capture(op, argv, cache_op_ls_cb, err) < 0) {
 		cache_op_free(op);
@@ -434,8 +437,13 @@ cache_op_rm_cb(struct podman_result *res, void *arg)
 			line = podman_error_line(res);
 			log_info("cache: keeping %s: %s", json_string_value(json_object_get(p, "name")),
 			    line ? line : "podman volume rm failed");
-			json_array_append_new(op->failed, json_pack("{s:O, s:s}", "name", json_object_get(p, "name"),
-			    "error", line ? line : "podman volume rm failed"));
+			/* A container of this user uses it (another minod's session,
+			 * a re-adopted one): kept, as a live session's volume is. */
+			if (line != NULL && strstr(line, "is being used") != NULL)
+				json_array_append(op->in_use, json_object_get(p, "name"));
+			else
+				json_array_append_new(op->failed, json_pack("{s:O, s:s}", "name",
+				    json_object_get(p, "name"), "error", line ? line : "podman volume rm failed"));
 		}
 	} else {
 		p = json_array_get(op->images, op->next - json_array_size(op->plan));
@@ -460,8 +468,9 @@ cache_op_remove_next(struct cache_op *op)
 	struct mino_error *err = NULL;
 
 	if (op->dry_run || op->next >= nplan + nimg) {
-		op->done(json_pack("{s:O, s:O, s:O, s:b}", "removed", op->dry_run ? op->plan : op->removed,
-		    "failed", op->failed, "images", op->images, "dry_run", op->dry_run), NULL, op->arg);
+		op->done(json_pack("{s:O, s:O, s:O, s:O, s:b}", "removed", op->dry_run ? op->plan : op->removed,
+		    "failed", op->failed, "in_use", op->in_use, "images", op->images, "dry_run", op->dry_run),
+		    NULL, op->arg);
 		cache_op_free(op);
 		return;
 	}
