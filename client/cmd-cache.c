@@ -42,6 +42,7 @@ const struct cmd_entry cmd_cache_entry = {
 		"      --all              volumes, homes and composed images (clear)\n"
 		"  -y, --yes              clear without asking\n",
 	.flags = CMD_STARTDAEMON,
+	.options = "-f|--format= -p|--project= --days= --dry-run --volumes --home --images --all -y|--yes",
 	.exec = cmd_cache_exec,
 };
 
