@@ -34,6 +34,7 @@ struct cache_op {
 	unsigned what;
 	cache_done_cb done;
 	void *arg;
+	long long started;   /* cache_now() when it listed */
 	json_t *vols;        /* [{name, kind, labels...}] from volume ls */
 	json_t *sizes;       /* name -> bytes */
 	json_t *plan;        /* [{name, reason, size}] */
@@ -171,6 +172,7 @@ cache_op_start(struct cache_op *op, struct mino_error **err)
 {
 	const char *argv[] = { "volume", "ls", "--format", "json", NULL };
 
+	op->started = (long long)cache_now();
 	op->plan = json_array();
 	op->removed = json_array();
 	op->failed = json_array();
@@ -242,7 +244,9 @@ cache_op_forget_gone(struct cache_op *op)
 		json_array_foreach(op->vols, i, v)
 			if (strcmp(json_string_value(json_object_get(v, "Name")), name) == 0)
 				found = true;
-		if (!found && !cache_inuse(name)) {
+		/* Not one made or used since the listing began. */
+		if (!found && !cache_inuse(name) &&
+		    json_integer_value(json_object_get(e, "last_used")) < op->started) {
 			json_object_del(vols, name);
 			changed = true;
 		}
