@@ -47,6 +47,8 @@ enum {
 	CMD_RUN_NETWORK_ALLOW,
 	CMD_RUN_NETWORK_PRESET,
 	CMD_RUN_LAYERS,
+	CMD_RUN_CACHE_FRESH,
+	CMD_RUN_NO_HOME,
 };
 
 /* Boolean flags: the config key each sets, and to what. */
@@ -99,6 +101,8 @@ static const struct option cmd_run_options[] = {
 	{ "network-allow", required_argument, NULL, CMD_RUN_NETWORK_ALLOW },
 	{ "network-preset", required_argument, NULL, CMD_RUN_NETWORK_PRESET },
 	{ "layers", required_argument, NULL, CMD_RUN_LAYERS },
+	{ "cache-fresh", no_argument, NULL, CMD_RUN_CACHE_FRESH },
+	{ "no-home", no_argument, NULL, CMD_RUN_NO_HOME },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -108,7 +112,7 @@ const struct cmd_entry cmd_run_entry = {
 	.alias = NULL,
 	.usage = "[-d] [-n name] [-p path] [--unsafe-project-dir] [--image image] [-e KEY[=VALUE]]... [--env-file FILE]... "
 		"[--volume HOST:CONTAINER]... [--network bridge|host|none] [--trust-local] "
-		"[--[no-]aws] [--[no-]gcp] [--[no-]azure] [--all-clouds] [--no-cache] "
+		"[--[no-]aws] [--[no-]gcp] [--[no-]azure] [--all-clouds] [--no-cache] [--cache-fresh] [--no-home] "
 		"[--network-allow RULES] [--network-preset P] [--layers L] [-- command ...]",
 	.summary = "start a sandboxed session and attach to it",
 	.help =
@@ -140,6 +144,8 @@ const struct cmd_entry cmd_run_entry = {
 		"      --no-azure             no Azure credentials for this run\n"
 		"      --all-clouds           --aws --gcp --azure\n"
 		"      --no-cache             no dependency caches (cache.enabled = false)\n"
+		"      --cache-fresh          start from empty dependency caches (new generation)\n"
+		"      --no-home              no per-project home volume\n"
 		"      --network-allow RULES  host:port,... allowlist (container.network_allow)\n"
 		"      --network-preset P     network preset (container.network_preset)\n"
 		"      --layers L             layers a,b (container.layers)\n"
@@ -435,6 +441,7 @@ cmd_run_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	const char *project_arg = NULL, *name = NULL, *image = NULL, *network = NULL;
 	struct client *c = NULL;
 	bool detach = false, interactive, trust_local = false, unsafe_project = false;
+	bool cache_fresh = false, no_home = false;
 	int ch, rc, rows, cols;
 
 	while ((ch = getopt_long(argc, argv, "+:n:p:e:dh", cmd_run_options, NULL)) != -1) {
@@ -478,6 +485,12 @@ cmd_run_exec(struct cmd_ctx *ctx, int argc, char **argv)
 			break;
 		case CMD_RUN_TRUST_LOCAL:
 			trust_local = true;
+			break;
+		case CMD_RUN_CACHE_FRESH:
+			cache_fresh = true;
+			break;
+		case CMD_RUN_NO_HOME:
+			no_home = true;
 			break;
 		case 'h':
 			cmd_print_help(stdout, &cmd_run_entry);
@@ -536,6 +549,10 @@ cmd_run_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		json_object_set_new(params, "trust_local", json_true());
 	if (unsafe_project)
 		json_object_set_new(params, "unsafe_project_dir", json_true());
+	if (cache_fresh)
+		json_object_set_new(params, "cache_fresh", json_true());
+	if (no_home)
+		json_object_set_new(params, "no_home", json_true());
 	if (json_object_size(flags) > 0)
 		json_object_set(params, "flags", flags);
 	json_object_set_new(params, "client_env", cmd_run_client_env());

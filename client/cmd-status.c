@@ -61,6 +61,31 @@ cmd_status_prereqs(void)
 }
 
 static void
+cmd_status_gb(json_t *bytes, char *out, size_t len)
+{
+	snprintf(out, len, "%.2f GB", json_is_integer(bytes) ? (double)json_integer_value(bytes) / 1e9 : 0.0);
+}
+
+/* Cache usage against cache.max_total_gb (cache/list: podman's sizes). */
+static void
+cmd_status_caches(struct client *c)
+{
+	_cleanup_json_ json_t *result = NULL;
+	struct mino_error *err = NULL;
+	char used[32], max[32];
+
+	if (client_call(c, "cache/list", NULL, &result, &err) < 0) {
+		printf("caches: unknown (%s)\n", err->msg);
+		mino_error_release(&err);
+		return;
+	}
+	cmd_status_gb(json_object_get(result, "total_size"), used, sizeof used);
+	cmd_status_gb(json_object_get(result, "max_total_size"), max, sizeof max);
+	printf("caches: %s of %s (cache.max_total_gb), %zu volumes\n", used, max,
+		json_array_size(json_object_get(result, "volumes")));
+}
+
+static void
 cmd_status_daemon(struct client *c)
 {
 	_cleanup_json_ json_t *result = NULL;
@@ -96,6 +121,7 @@ cmd_status_daemon(struct client *c)
 		printf("minod's podman: %s at %s\n", version != NULL ? version : "? (podman info failed)", path);
 	else
 		printf("minod's podman: not found in minod's PATH\n");
+	cmd_status_caches(c);
 }
 
 static void

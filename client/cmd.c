@@ -45,6 +45,7 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_status_entry,
 	&cmd_config_entry,
 	&cmd_init_entry,
+	&cmd_cache_entry,
 	&cmd_completions_entry,
 	&cmd_rpc_entry,
 	&cmd_help_entry,

@@ -50,6 +50,7 @@ extern const struct cmd_entry cmd_attach_entry;
 extern const struct cmd_entry cmd_rpc_entry;
 extern const struct cmd_entry cmd_config_entry;
 extern const struct cmd_entry cmd_init_entry;
+extern const struct cmd_entry cmd_cache_entry;
 extern const struct cmd_entry cmd_completions_entry;
 extern const struct cmd_entry cmd_help_entry;
 extern const struct cmd_entry cmd_version_entry;

@@ -44,6 +44,7 @@ static const struct cfg_setting *cfg_typed(const struct cfg *c, const char *name
 static const char *const log_formats[] = { "text", "json", NULL };
 static const char *const networks[] = { "bridge", "host", "none", NULL };
 static const char *const presets[] = { "dev", "registries", NULL };
+static const char *const cache_scopes[] = { "project", "shared", NULL };
 
 #define S CFG_SENSITIVE
 #define O CFG_OPTIONAL
@@ -134,10 +135,13 @@ const struct cfg_key cfgkeys_table[] = {
 
 	{ .name = "cache.enabled", .type = CFG_BOOL, .flags = S, .def_bool = true,
 	  .tightens = cfgkeys_tighten_false, .help = "Enable dependency caching" },
-	{ .name = "cache.gc_days", .type = CFG_INT, .flags = S, .def_int = 30, .min = 1,
-	  .max = 3650, .help = "Auto-remove caches older than N days" },
+	{ .name = "cache.gc_days", .type = CFG_INT, .flags = S, .def_int = 30, .min = 0,
+	  .max = 3650, .help = "Auto-remove caches not used for N days (0 = never by age)" },
 	{ .name = "cache.max_total_gb", .type = CFG_INT, .flags = S, .def_int = 50, .min = 1,
 	  .max = 65536, .help = "Max total cache size in GB before GC" },
+	{ .name = "cache.scope", .type = CFG_ENUM, .flags = S, .def_str = "project",
+	  .choices = cache_scopes,
+	  .help = "Cache sharing: \"project\" (per project) or \"shared\" (same lockfile, any project)" },
 };
 
 #undef S

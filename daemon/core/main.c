@@ -17,6 +17,7 @@
 #include "fsutil.h"
 #include "log.h"
 #include "mino-protocol.h"
+#include "cache.h"
 #include "minod.h"
 #include "paths.h"
 #include "podman.h"
@@ -333,6 +334,7 @@ main_free(void)
 			free(*e);
 	free(minod.child_env);
 	cfg_free(&minod.cfg);
+	cache_store_free();
 }
 
 int
@@ -382,6 +384,7 @@ main(int argc, char **argv)
 		mino_error_release(&err);
 	}
 	podman_probe();
+	cache_gc_start();
 	notify_status();
 	notify_ready();
 	notify_watchdog_start();

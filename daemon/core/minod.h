@@ -129,5 +129,9 @@ extern const struct rpc_method rpc_session_stop_method;
 extern const struct rpc_method rpc_session_logs_method;
 extern const struct rpc_method rpc_config_resolve_method;
 extern const struct rpc_method rpc_config_trust_method;
+extern const struct rpc_method rpc_cache_list_method;
+extern const struct rpc_method rpc_cache_info_method;
+extern const struct rpc_method rpc_cache_gc_method;
+extern const struct rpc_method rpc_cache_clear_method;
 
 #endif

@@ -15,6 +15,10 @@
 /* Sorted by name (strcmp); checked once at first use. */
 static const struct rpc_method *const rpc_method_table[] = {
 	&rpc_cancel_request_method,     /* $/cancelRequest */
+	&rpc_cache_clear_method,        /* cache/clear */
+	&rpc_cache_gc_method,           /* cache/gc */
+	&rpc_cache_info_method,         /* cache/info */
+	&rpc_cache_list_method,         /* cache/list */
 	&rpc_config_resolve_method,     /* config/resolve */
 	&rpc_config_trust_method,       /* config/trust */
 	&rpc_daemon_shutdown_method,    /* daemon/shutdown */

@@ -6,8 +6,10 @@
 #include "parts.h"
 
 extern const struct part_ops image_part;      /* image.c: the image exists locally */
+extern const struct part_ops cache_part;      /* cache.c: dependency caches, home volume */
 
 const struct part_ops *const parts_table[] = {
 	&image_part,
+	&cache_part,
 	NULL,
 };

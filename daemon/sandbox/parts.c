@@ -14,6 +14,7 @@ struct parts {
 	size_t n;
 	size_t next;              /* the next part to prepare */
 	bool preparing, prepared, cancelled, stepping;
+	bool exited_ok;               /* parts_set_exit */
 	struct mino_error *failure;   /* the first part that failed (owned until finished) */
 	struct parts_callbacks cb;
 	void *owner;
@@ -210,6 +211,18 @@ parts_before_start(struct parts *p, const struct container_info *info, const cha
 		    p->ctx[i].ops->before_start(&p->ctx[i], info, rundir, err) < 0)
 			return mino_error_wrap(err, "%s", p->ctx[i].ops->name);
 	return 0;
+}
+
+void
+parts_set_exit(struct parts *p, bool ok)
+{
+	p->exited_ok = ok;
+}
+
+bool
+part_exited_ok(const struct part_ctx *ctx)
+{
+	return ctx->set->exited_ok;
 }
 
 void

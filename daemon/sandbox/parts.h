@@ -92,6 +92,9 @@ int parts_contribute(struct parts *p, struct part_opts *o, struct mino_error **e
 bool parts_want_container(const struct parts *p);
 int parts_before_start(struct parts *p, const struct container_info *info, const char *rundir,
     struct mino_error **err);
+/* The command's end, for the parts' `ended` (before parts_ended):
+ * ok = it exited 0 by itself (not stopped, killed or lost). */
+void parts_set_exit(struct parts *p, bool ok);
 void parts_ended(struct parts *p);
 void parts_record(struct parts *p, json_t *rec);
 int parts_call(struct parts *p, const char *part, const char *what, json_t *params, json_t **result,
@@ -101,5 +104,7 @@ void part_opts_free(struct part_opts *o);
 /* For a part: its prepare has finished (err NULL: it succeeded; borrowed). */
 void part_prepared(struct part_ctx *ctx, const struct mino_error *err);
 void part_progress(struct part_ctx *ctx, const char *message);
+/* For `ended`: whether the sandbox's command exited 0 (parts_set_exit). */
+bool part_exited_ok(const struct part_ctx *ctx);
 
 #endif

@@ -30,6 +30,7 @@ sandbox_spec_free(struct sandbox_spec *spec)
 	strv_free(spec->warnings);
 	free(spec->config_global);
 	free(spec->config_local);
+	strv_free(spec->cache.paths);
 	memset(spec, 0, sizeof *spec);
 }
 
@@ -80,6 +81,8 @@ sandbox_spec_parse(json_t *p, struct sandbox_spec *spec, struct mino_error **err
 	    rpc_param_string(p, "network", false, &network, err) < 0 ||
 	    rpc_param_bool(p, "tty", false, &spec->tty, err) < 0 ||
 	    rpc_param_bool(p, "detach", false, &spec->detach, err) < 0 ||
+	    rpc_param_bool(p, "cache_fresh", false, &spec->cache.fresh, err) < 0 ||
+	    rpc_param_bool(p, "no_home", false, &spec->cache.no_home, err) < 0 ||
 	    rpc_param_int(p, "rows", false, 1, 1000, &rows, err) < 0 ||
 	    rpc_param_int(p, "cols", false, 1, 1000, &cols, err) < 0)
 		return -1;
@@ -149,6 +152,8 @@ sandbox_spec_resolve(struct sandbox_spec *spec, const struct cfg *cfg, struct mi
 	if (spec->volumes == NULL)
 		return -1;
 	spec->no_audit = !cfg_bool(cfg, "general.audit_log");
+	spec->cache.enabled = cfg_bool(cfg, "cache.enabled");
+	spec->cache.shared = strcmp(cfg_string(cfg, "cache.scope"), "shared") == 0;
 	spec->workdir = workdir_for_project(spec->project_dir, cfg_string(cfg, "container.workdir"));
 	if (spec->name == NULL)
 		spec->name = sandbox_spec_new_name();

@@ -37,6 +37,15 @@ struct sandbox_spec {
 	bool tty;
 	bool detach;
 	unsigned rows, cols;
+	/* Dependency caches (cache.c): cache.enabled, cache.scope = "shared",
+	 * --cache-fresh and --no-home (create params cache_fresh, no_home). */
+	struct {
+		bool enabled, shared, fresh, no_home;
+		/* Absolute paths that image layers declare in their `[cache]
+		 * paths` (filled by the layers' resolution; NULL: none): each is
+		 * a volume of its own at that path.  Owned. */
+		char **paths;
+	} cache;
 };
 
 void sandbox_spec_free(struct sandbox_spec *spec);

@@ -351,8 +351,10 @@ session_end(struct session *s, bool have_code, int code, int sig, const char *er
 		s->error = xstrdup(error);
 	}
 	session_save(s);
-	if (s->parts != NULL)
+	if (s->parts != NULL) {
+		parts_set_exit(s->parts, have_code && code == 0 && s->status == SESSION_EXITED);
 		parts_ended(s->parts);
+	}
 	a = json_object();
 	json_object_set_new(a, "name", json_string(s->spec.name));
 	json_object_set_new(a, "exit_code", have_code ? json_integer(code) : json_null());

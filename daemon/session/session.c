@@ -15,6 +15,7 @@
 #include "parts.h"
 #include "podman.h"
 #include "rundir.h"
+#include "cache.h"
 #include "session.h"
 #include "state.h"
 #include "transcript.h"
@@ -332,6 +333,7 @@ sessions_shutdown(void (*done)(void))
 
 	log_info("sessions: leaving %u running sessions to re-adopt later", sessions_count_running());
 	reconcile_stop();
+	cache_gc_stop();
 	session_io_stall_stop();
 	mino_make_error(&err, MINO_E_SHUTTING_DOWN, 0, "minod is stopping");
 	TAILQ_FOREACH(s, &session_all, link)

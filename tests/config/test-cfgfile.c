@@ -226,7 +226,7 @@ test_edit(void)
 	tap_contains(e, "cache.max_total_gb", "lists valid keys");
 	free(e);
 	e = edit_error(base, "cache.gc_days", "soon");
-	tap_contains(e, "key `cache.gc_days`: expected an integer from 1 to 3650, got `soon`",
+	tap_contains(e, "key `cache.gc_days`: expected an integer from 0 to 3650, got `soon`",
 	    "wrong type");
 	free(e);
 	e = edit_error(base, "container.network", "wide");
@@ -341,7 +341,7 @@ test_init(const char *dir)
 	ok(cfgfile_init(gpath, false, false, &err) == 0, "config init writes the global file");
 	mino_error_release(&err);
 	ok(stat(gpath, &st) == 0 && (st.st_mode & 077) == 0, "global file is private");
-	ok(cfgfile_load(gpath, CFG_SRC_GLOBAL, &l, &found, NULL, &err) == 0 && l.count == 19,
+	ok(cfgfile_load(gpath, CFG_SRC_GLOBAL, &l, &found, NULL, &err) == 0 && l.count == 20,
 	    "the global template loads");
 	mino_error_release(&err);
 	cfg_layer_free(&l);

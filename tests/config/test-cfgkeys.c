@@ -105,6 +105,7 @@ static const struct {
 	{ "cache.enabled", "true", true },
 	{ "cache.gc_days", "30", true },
 	{ "cache.max_total_gb", "50", true },
+	{ "cache.scope", "\"project\"", true },
 };
 
 static char *render(const struct toml_value *v);
@@ -230,7 +231,8 @@ test_bounds(void)
 		{ "session.auto_cleanup_hours", "-1", false },
 		{ "session.auto_cleanup_hours", "87600", true },
 		{ "session.auto_cleanup_hours", "87601", false },
-		{ "cache.gc_days", "0", false },
+		{ "cache.gc_days", "0", true },
+		{ "cache.gc_days", "-1", false },
 		{ "cache.gc_days", "1", true },
 		{ "cache.gc_days", "3650", true },
 		{ "cache.gc_days", "3651", false },
@@ -334,7 +336,7 @@ test_text(void)
 	    strcmp(toml_value_table_get(&v, "B"), "") == 0, "map K=V form");
 	toml_value_free(&v);
 	ok(cfgkeys_parse_text(n, "12abc", &v, &err) < 0, "int with junk refused");
-	tap_contains(err->msg, "expected an integer from 1 to 3650, got `12abc`", "int message");
+	tap_contains(err->msg, "expected an integer from 0 to 3650, got `12abc`", "int message");
 	mino_error_release(&err);
 	ok(cfgkeys_parse_text(n, "99999999999999999999", &v, &err) < 0, "int overflow refused");
 	mino_error_release(&err);
@@ -602,7 +604,7 @@ test_render(void)
 	for (size_t i = 0; i < cfgkeys_count; i++)
 		same = same && toml_value_equal(&c.settings[i].value, &d.settings[i].value);
 	ok(same, "the global template holds the defaults");
-	ok(l.count == 19, "with the spec's 19 active keys (%zu)", l.count);
+	ok(l.count == 20, "with the spec's 19 active keys and cache.scope (%zu)", l.count);
 	buf_append(&b, "", 1);
 	for (size_t i = 0; i < cfgkeys_count; i++) {
 		const char *leaf = strrchr(cfgkeys_table[i].name, '.') + 1;

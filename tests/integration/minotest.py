@@ -574,6 +574,22 @@ class MinoEnv:
                 pass
 
     # -- teardown
+    def remove_volumes(self):
+        """Cache and home volumes of this test's projects (mino makes a
+        per-project XDG cache volume for every session)."""
+        p = self.podman("volume", "ls", "--format", "json")
+        if p.returncode != 0:
+            return
+        try:
+            vols = json.loads(p.stdout or b"[]") or []
+        except ValueError:
+            return
+        for v in vols:
+            labels = v.get("Labels") or {}
+            owner = labels.get("mino.cache.project_dir") or labels.get("mino.home.project") or ""
+            if owner == self.root or owner.startswith(self.root + "/"):
+                self.podman("volume", "rm", "-f", v["Name"], timeout=60)
+
     def cleanup(self):
         """Stops minod and removes any leftover containers; returns the
         names of the containers that were left over."""
@@ -588,6 +604,7 @@ class MinoEnv:
         left = self.containers()
         for c in left:
             self.podman("rm", "-f", "-t", "0", c["id"], timeout=60)
+        self.remove_volumes()
         self.release_rootless_netns()
         if self._log is not None:
             self._log.close()

@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import signal
 import subprocess
 import time
@@ -248,6 +249,7 @@ def test_status(menv):
     assert "minod: running (pid %d," % menv.daemon.pid in text, text
     assert "socket: %s\n" % menv.sock in text, text
     assert "minod's podman: %s at /" % v in text, text
+    assert re.search(r"caches: \d+\.\d\d GB of 50\.00 GB \(cache\.max_total_gb\)", text), text
 
 
 def test_status_does_not_start_daemon(podman_env):

@@ -1,0 +1,36 @@
+/* cache-list.c: cache/list (PROTOCOL.md): every mino cache and home
+ * volume with its state, size (podman's own) and last use. */
+#include "cache.h"
+#include "minod.h"
+
+static int rpc_cache_list_exec(struct rpc_call *call, json_t **result, struct mino_error **err);
+
+const struct rpc_method rpc_cache_list_method = {
+	.name = "cache/list",
+	.flags = 0,
+	.exec = rpc_cache_list_exec,
+};
+
+static void
+rpc_cache_list_done(json_t *result, const struct mino_error *err, void *arg)
+{
+	struct rpc_deferred *d = arg;
+
+	if (err != NULL)
+		rpc_deferred_error(d, err);
+	else
+		rpc_deferred_reply(d, result);
+}
+
+static int
+rpc_cache_list_exec(struct rpc_call *call, json_t **result, struct mino_error **err)
+{
+	struct rpc_deferred *d = rpc_defer(call);
+
+	(void)result;
+	if (cache_list(rpc_cache_list_done, d, err) < 0) {
+		rpc_deferred_error(d, *err);
+		mino_error_release(err);
+	}
+	return RPC_DEFERRED;
+}
