@@ -478,6 +478,7 @@ container_finish(struct container *c, const struct container_end *end)
 	c->phase = CONTAINER_ENDED;
 	if (c->o.on_exit != NULL)
 		c->o.on_exit(c, end, c->o.owner);
+	container_unref(c); /* the run's own reference: callers still hold theirs */
 }
 
 void
