@@ -1,5 +1,5 @@
 /* session.h: sessions, their container runs, execs and attached clients.
- * Owner: session side.  Implemented by daemon/session/*.c (session.c the
+ * Owner: session side.  Implemented by the files of daemon/session (session.c the
  * registry, phase.c, record.c, io.c, run.c, exec.c, create.c, reconcile.c);
  * used by the rpc/session-*.c methods. */
 #ifndef MINOD_SESSION_H
