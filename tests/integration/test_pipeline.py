@@ -88,7 +88,9 @@ def test_secrets_reach_the_command_and_nothing_else(menv):
         assert stop.returncode == 0, stop.stderr
         proc.wait(timeout=30 * SLOW)
     assert scan.scans > 10, scan.scans
-    assert scan.hits == [], scan.hits
+    # the clients may be seen before their pids were known to the scanner
+    leaks = [h for h in scan.hits if int(h[0]) not in scan.exclude]
+    assert leaks == [], leaks
     for t in (token, token2):
         assert t.encode() not in inspect.stdout, "the value is in podman inspect"
     with open(os.path.join(menv.project, "token.out")) as f:
