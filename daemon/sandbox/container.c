@@ -14,6 +14,7 @@
 
 #define CONTAINER_HANGUP_GRACE_MS 3000
 #define CONTAINER_ATTACH_ATTEMPTS 3
+#define CONTAINER_WAIT_DELAY_MS 50
 
 enum container_phase {
 	CONTAINER_CREATING,
@@ -32,6 +33,8 @@ struct container {
 	enum container_phase phase;
 	struct pty_proc *pp;
 	struct podman_capture *wait;   /* `podman wait --condition=running` */
+	uv_timer_t timer;              /* starts the wait */
+	bool timer_live;
 	unsigned attach_attempts;
 	bool reattach;
 	struct container_end end;      /* held while its conmon is asked about */
@@ -264,19 +267,53 @@ container_spawn(struct container *c, char **args, bool want_stdin, struct mino_e
 	return 0;
 }
 
+/* Asks podman when the container runs.  Started a moment after the
+ * start client, so that a command that is over at once costs no second
+ * podman process (its end says it ran). */
+static void
+container_wait_timer_cb(uv_timer_t *t)
+{
+	struct container *c = t->data;
+	const char *argv[] = { "wait", "--condition=running", "--interval=10ms", c->id, NULL };
+	struct mino_error *err = NULL;
+
+	if (c->phase != CONTAINER_STARTING)
+		return;
+	if (container_capture(c, argv, container_wait_cb, &c->wait, &err) < 0) {
+		log_warn("container %s: %s", c->name, err->msg);
+		mino_error_release(&err);
+	}
+}
+
+static void
+container_timer_close_cb(uv_handle_t *h)
+{
+	struct container *c = h->data;
+
+	container_unref(c);
+}
+
+static void
+container_stop_timer(struct container *c)
+{
+	if (!c->timer_live)
+		return;
+	c->timer_live = false;
+	uv_timer_stop(&c->timer);
+	uv_close((uv_handle_t *)&c->timer, container_timer_close_cb);
+}
+
 static int
 container_start(struct container *c, struct mino_error **err)
 {
-	const char *wait_argv[] = { "wait", "--condition=running", "--interval=10ms", c->id, NULL };
-
 	c->phase = CONTAINER_STARTING;
 	if (container_spawn(c, podman_start_argv(c->id, c->o.tty || c->o.want_stdin), true, err) < 0)
 		return -1;
-	if (container_capture(c, wait_argv, container_wait_cb, &c->wait, err) < 0) {
-		/* Without the wait, its end still says it ran. */
-		log_warn("container %s: %s", c->name, (*err)->msg);
-		mino_error_release(err);
-	}
+	uv_timer_init(minod.loop, &c->timer);
+	c->timer.data = c;
+	c->timer_live = true;
+	c->refs++; /* held by the timer until closed */
+	uv_timer_start(&c->timer, container_wait_timer_cb, CONTAINER_WAIT_DELAY_MS, 0);
 	return 0;
 }
 
@@ -340,6 +377,7 @@ container_done(struct pty_proc *pp, int64_t status, int sig)
 	struct mino_error *err = NULL;
 
 	c->pp = NULL;
+	container_stop_timer(c);
 	if (c->wait != NULL)
 		podman_capture_kill(c->wait, SIGKILL);
 	/* A client that ended before the wait answered: it ran. */
@@ -440,6 +478,7 @@ container_finish(struct container *c, const struct container_end *end)
 	c->phase = CONTAINER_ENDED;
 	if (c->o.on_exit != NULL)
 		c->o.on_exit(c, end, c->o.owner);
+	container_unref(c); /* the run's own reference: callers still hold theirs */
 }
 
 void

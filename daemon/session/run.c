@@ -86,8 +86,10 @@ session_prepare_rundir(struct session *s, char *const *part_env, struct mino_err
 	if (rundir_create(s->spec.id, &s->rundir, err) < 0)
 		return -1;
 	env = xcalloc(n + m + 1, sizeof *env);
-	memcpy(env, s->spec.env, n * sizeof *env);
-	memcpy(env + n, part_env, m * sizeof *env);
+	if (n > 0)
+		memcpy(env, s->spec.env, n * sizeof *env);
+	if (m > 0)
+		memcpy(env + n, part_env, m * sizeof *env);
 	return rundir_write_env(s->rundir, RUNDIR_ENV_FILE, env, err);
 }
 

@@ -1,6 +1,7 @@
-/* session.h: sessions (containers), their processes and attached clients.
- * Owner: session side.  Shared by session.c, reconcile.c, state.c and the
- * rpc-session-*.c methods. */
+/* session.h: sessions, their container runs, execs and attached clients.
+ * Owner: session side.  Implemented by the files of daemon/session (session.c the
+ * registry, phase.c, record.c, io.c, run.c, exec.c, create.c, reconcile.c);
+ * used by the rpc/session-*.c methods. */
 #ifndef MINOD_SESSION_H
 #define MINOD_SESSION_H
 

@@ -10,7 +10,7 @@ import secrets
 import threading
 import time
 
-from minotest import SLOW, is_one_line_error, wait_for
+from minotest import MINO, SLOW, is_one_line_error, wait_for
 
 
 class ProcScanner:
@@ -88,7 +88,11 @@ def test_secrets_reach_the_command_and_nothing_else(menv):
         assert stop.returncode == 0, stop.stderr
         proc.wait(timeout=30 * SLOW)
     assert scan.scans > 10, scan.scans
-    assert scan.hits == [], scan.hits
+    # the client (the user gave it the value) may be seen before its pid
+    # was known to the scanner, or as a fork of itself
+    client = os.path.abspath(MINO).encode() + b"\0"
+    leaks = [h for h in scan.hits if int(h[0]) not in scan.exclude and not h[2].startswith(client)]
+    assert leaks == [], leaks
     for t in (token, token2):
         assert t.encode() not in inspect.stdout, "the value is in podman inspect"
     with open(os.path.join(menv.project, "token.out")) as f:
