@@ -24,6 +24,16 @@ strv_len(char *const *v)
 	return n;
 }
 
+void
+strv_push(char ***v, char *s)
+{
+	size_t n = strv_len(*v);
+
+	*v = xreallocarray(*v, n + 2, sizeof **v);
+	(*v)[n] = s;
+	(*v)[n + 1] = NULL;
+}
+
 char **
 strv_copy(char *const *v)
 {

@@ -21,6 +21,7 @@
 #include "minod.h"
 #include "paths.h"
 #include "podman.h"
+#include "prereq.h"
 #include "server.h"
 #include "xalloc.h"
 
@@ -150,27 +151,6 @@ main_child_env(void)
 		if (main_env_allowed(*e))
 			env[k++] = xstrdup(*e);
 	return env;
-}
-
-/* The absolute path of the first executable `podman` in $PATH, or NULL. */
-static char *
-main_find_podman(void)
-{
-	const char *path = getenv("PATH");
-	_cleanup_free_ char *copy = NULL;
-	char *dir, *save = NULL, *cand;
-	struct stat st;
-
-	copy = xstrdup(path != NULL && *path != '\0' ? path : "/usr/local/bin:/usr/bin:/bin");
-	for (dir = strtok_r(copy, ":", &save); dir != NULL; dir = strtok_r(NULL, ":", &save)) {
-		if (dir[0] != '/')
-			continue;
-		cand = xasprintf("%s/podman", dir);
-		if (stat(cand, &st) == 0 && S_ISREG(st.st_mode) && access(cand, X_OK) == 0)
-			return cand;
-		free(cand);
-	}
-	return NULL;
 }
 
 static char *
@@ -311,7 +291,7 @@ main_setup(struct mino_error **err)
 	    paths_state_dir(&minod.state_dir, err) < 0 ||
 	    fs_mkdir_p(minod.state_dir, 0700, 1, err) < 0)
 		return -1;
-	minod.podman_path = main_find_podman();
+	minod.podman_path = prereq_find_podman();
 	if (minod.podman_path == NULL)
 		log_warn("podman not found in PATH; sessions cannot start");
 	minod.child_env = main_child_env();

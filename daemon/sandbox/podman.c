@@ -13,6 +13,7 @@
 #include "minod.h"
 #include "mino-protocol.h"
 #include "podman.h"
+#include "prereq.h"
 #include "rundir.h"
 #include "spec.h"
 #include "xalloc.h"
@@ -495,7 +496,12 @@ podman_error_line_in(const char *text, size_t len, bool error_prefix_only)
 {
 	const char *p = text, *end = text + len, *nl, *last = NULL;
 	size_t lastlen = 0, l;
+	_cleanup_free_ char *copy = xstrndup(text, len);
+	char *explained = prereq_explain_podman_error(copy);
 
+	/* A missing prerequisite is said as such, with the package to install. */
+	if (explained != NULL)
+		return explained;
 	while (p < end) {
 		nl = memchr(p, '\n', (size_t)(end - p));
 		l = nl ? (size_t)(nl - p) : (size_t)(end - p);

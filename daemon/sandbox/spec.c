@@ -83,6 +83,7 @@ sandbox_spec_parse(json_t *p, struct sandbox_spec *spec, struct mino_error **err
 	    rpc_param_bool(p, "detach", false, &spec->detach, err) < 0 ||
 	    rpc_param_bool(p, "cache_fresh", false, &spec->cache.fresh, err) < 0 ||
 	    rpc_param_bool(p, "no_home", false, &spec->cache.no_home, err) < 0 ||
+	    rpc_param_bool(p, "unsafe_project_dir", false, &spec->unsafe_project_dir, err) < 0 ||
 	    rpc_param_int(p, "rows", false, 1, 1000, &rows, err) < 0 ||
 	    rpc_param_int(p, "cols", false, 1, 1000, &cols, err) < 0)
 		return -1;
@@ -181,6 +182,7 @@ sandbox_spec_to_record(const struct sandbox_spec *spec, json_t *rec)
 	json_object_set_new(rec, "volumes", strv_to_json(spec->volumes));
 	json_object_set_new(rec, "detached", json_boolean(spec->detach));
 	json_object_set_new(rec, "tty", json_boolean(spec->tty));
+	json_object_set_new(rec, "unsafe_project_dir", json_boolean(spec->unsafe_project_dir));
 	sandbox_spec_set_str(rec, "shell", spec->shell);
 	json_object_set_new(rec, "audit_log", json_boolean(!spec->no_audit));
 	sandbox_spec_set_str(rec, "config_global", spec->config_global);
@@ -214,6 +216,7 @@ sandbox_spec_from_record(const json_t *rec, struct sandbox_spec *spec, struct mi
 	spec->workdir = sandbox_spec_rec_str(rec, "workdir", "/workspace");
 	spec->tty = json_is_true(json_object_get(rec, "tty"));
 	spec->detach = json_is_true(json_object_get(rec, "detached"));
+	spec->unsafe_project_dir = json_is_true(json_object_get(rec, "unsafe_project_dir"));
 	spec->shell = sandbox_spec_rec_str(rec, "shell", NULL);
 	spec->no_audit = json_is_false(json_object_get(rec, "audit_log"));
 	spec->config_global = sandbox_spec_rec_str(rec, "config_global", NULL);

@@ -36,6 +36,7 @@ struct sandbox_spec {
 	char *config_local;
 	bool tty;
 	bool detach;
+	bool unsafe_project_dir;   /* --unsafe-project-dir (project.c) */
 	unsigned rows, cols;
 	/* Dependency caches (cache.c): cache.enabled, cache.scope = "shared",
 	 * --cache-fresh and --no-home (create params cache_fresh, no_home). */

@@ -4,10 +4,10 @@ reads podman's env-file format, so a secret never has to be on a command
 line, where every local user can read it in /proc/PID/cmdline.  Errors
 about a variable never echo its value.
 
-The scan covers the mino client and minod.  minod's own `podman run` argv
-still carries `-e KEY=VALUE` until the session pipeline work (issue 13,
-daemon side) passes the environment another way; the coordinator widens
-the scan to every process once that lands."""
+The scan covers every process on the machine that we can see: the mino
+client, minod and the podman, conmon and runtime processes it starts (the
+environment reaches the container through the run directory, never a
+command line)."""
 
 import os
 
@@ -33,9 +33,8 @@ def cmdlines():
     return out
 
 
-def mino_processes_showing(value):
-    return [(pid, comm) for pid, (comm, cmd) in cmdlines().items()
-            if comm in (b"mino", b"minod") and value.encode() in cmd]
+def processes_showing(value):
+    return [(pid, comm) for pid, (comm, cmd) in cmdlines().items() if value.encode() in cmd]
 
 
 def run_and_scan(menv, *args, env=None):
@@ -50,7 +49,7 @@ def run_and_scan(menv, *args, env=None):
         # while the client runs and minod holds the session
         menv.wait_status(name, "running")
         assert any(comm == b"mino" and name.encode() in cmd for comm, cmd in cmdlines().values())
-        seen = mino_processes_showing(SECRET)
+        seen = processes_showing(SECRET)
         out, err = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:
