@@ -47,6 +47,7 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_init_entry,
 	&cmd_completions_entry,
 	&cmd_rpc_entry,
+	&cmd_network_entry,
 	&cmd_help_entry,
 	&cmd_version_entry,
 	NULL,

@@ -6,8 +6,10 @@
 #include "parts.h"
 
 extern const struct part_ops image_part;      /* image.c: the image exists locally */
+extern const struct part_ops network_part;    /* network.c: egress allowlist, resolver */
 
 const struct part_ops *const parts_table[] = {
 	&image_part,
+	&network_part,
 	NULL,
 };
