@@ -480,7 +480,7 @@ network_resolv(struct network_state *st, int pid, char **options, struct mino_er
 	while (fgets(line, sizeof line, f) != NULL) {
 		if (sscanf(line, "nameserver %255s", word) == 1 && st->upstream[0] == '\0' &&
 		    strlen(word) < sizeof st->upstream) {
-			snprintf(st->upstream, sizeof st->upstream, "%s", word);
+			memcpy(st->upstream, word, strlen(word) + 1);
 		} else if (strncmp(line, "search", 6) == 0 || strncmp(line, "domain", 6) == 0) {
 			for (tok = strtok_r(line + 6, " \t\r\n", &save); tok != NULL;
 			    tok = strtok_r(NULL, " \t\r\n", &save)) {
