@@ -132,6 +132,7 @@ struct network_state {
 	struct network_cmd *head, *tail;
 	bool cmd_sent;
 	bool nft_dead;
+	unsigned seq;                  /* of the command sent (1..65535) */
 	struct network_tcp *conns;
 	struct network_pending pending[NETWORK_PENDING];
 	struct network_resolved resolved[NETWORK_RESOLVED];
@@ -242,10 +243,11 @@ network_static_elements(const struct network_state *st, struct buf *b)
 	}
 }
 
-/* nft echoes only a transaction that changes something: every command
- * after the first ends with this pair, so that each one is acknowledged. */
-#define NETWORK_SENTINEL "; add element inet mino a4 { 127.0.0.254 . 1 }" \
-	"; delete element inet mino a4 { 127.0.0.254 . 1 }"
+/* nft -e echoes what a transaction added, but not every transaction's
+ * "# new generation" line (a flush has none): each command ends by adding
+ * (and removing) its own sequence number to the set `ack`, and the echo
+ * of that element is its acknowledgement. */
+#define NETWORK_ACK "; add element inet mino ack { %u }; delete element inet mino ack { %u }\n"
 
 /* The whole table, one nft line (one transaction). */
 static char *
@@ -256,6 +258,7 @@ network_ruleset(const struct network_state *st)
 	buf_printf(&b, "add table inet mino"
 	    "; add set inet mino a4 { type ipv4_addr . inet_service; flags timeout; }"
 	    "; add set inet mino a6 { type ipv6_addr . inet_service; flags timeout; }"
+	    "; add set inet mino ack { type inet_service; }"
 	    "; add chain inet mino out { type filter hook output priority -10; policy drop; }"
 	    "; add rule inet mino out oif lo accept"
 	    "; add rule inet mino out ct state established,related accept"
@@ -265,7 +268,8 @@ network_ruleset(const struct network_state *st)
 	    "; add rule inet mino out icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, nd-router-solicit }"
 	    " accept", NETWORK_MARK);
 	network_static_elements(st, &b);
-	buf_append(&b, "\n", 2);
+	buf_printf(&b, NETWORK_ACK, 0u, 0u);
+	buf_append(&b, "", 1);
 	return (char *)b.data;
 }
 
@@ -408,12 +412,15 @@ network_start_nft(struct network_state *st, int pid, int io[3], struct mino_erro
 	return 0;
 }
 
-/* A line of nft's output: 1 an echo that a transaction was applied, -1 an
+/* A line of nft's output: 1 the acknowledgement of command `seq`, -1 an
  * error, 0 anything else. */
 static int
-network_nft_line(const char *line, bool is_err)
+network_nft_line(const char *line, bool is_err, unsigned seq)
 {
-	if (!is_err && strncmp(line, "# new generation", 16) == 0)
+	char want[64];
+
+	snprintf(want, sizeof want, "add element inet mino ack { %u }", seq);
+	if (!is_err && strncmp(line, want, strlen(want)) == 0)
 		return 1;
 	if (is_err && strncmp(line, "Error:", 6) == 0)
 		return -1;
@@ -451,7 +458,7 @@ network_nft_sync(int io[3], const char *cmd, struct mino_error **err)
 				}
 				lines[k][ll[k]] = '\0';
 				ll[k] = 0;
-				outcome = network_nft_line(lines[k], k == 1);
+				outcome = network_nft_line(lines[k], k == 1, 0);
 				if (outcome == 1)
 					return 0;
 				if (outcome == -1)
@@ -765,7 +772,8 @@ network_nft_next(struct network_state *st)
 		network_nft_done(st, false, "nft is gone");
 		return;
 	}
-	line = xasprintf("%s\n", c->text);
+	st->seq = st->seq % 65535 + 1;
+	line = xasprintf("%s" NETWORK_ACK, c->text, st->seq, st->seq);
 	req = xcalloc(1, sizeof *req);
 	req->data = line;
 	b = uv_buf_init(line, (unsigned)strlen(line));
@@ -839,7 +847,7 @@ network_nft_read(struct network_state *st, bool is_err, ssize_t n, const uv_buf_
 			continue;
 		}
 		buf_append(line, "", 1);
-		outcome = network_nft_line((const char *)line->data, is_err);
+		outcome = network_nft_line((const char *)line->data, is_err, st->seq);
 		if (outcome != 0)
 			network_nft_done(st, outcome == 1, (const char *)line->data);
 		line->len = 0;
@@ -890,6 +898,7 @@ network_query(struct network_state *st, const struct network_dest *d, const uint
 	unsigned ports[NETWORK_PORTS], nports;
 	uv_buf_t b;
 	uint16_t id;
+	int r;
 
 	if (dns_parse_query(m, n, &q) < 0)
 		return;
@@ -915,7 +924,8 @@ network_query(struct network_state *st, const struct network_dest *d, const uint
 	memcpy(copy, m, n);
 	dns_set_id(copy, id);
 	b = uv_buf_init((char *)copy, (unsigned)n);
-	if (uv_udp_try_send(&st->up, &b, 1, NULL) < 0) {
+	if ((r = uv_udp_try_send(&st->up, &b, 1, NULL)) < 0) {
+		log_debug("network %s: forwarding %s: %s", st->session, q.name, uv_strerror(r));
 		p->used = false;
 		network_error_reply(st, d, m, &q, DNS_RCODE_SERVFAIL);
 		return;
@@ -951,8 +961,11 @@ network_upstream_cb(uv_udp_t *h, ssize_t n, const uv_buf_t *b, const struct sock
 
 	(void)addr;
 	(void)flags;
+	if (n < 0)
+		log_debug("network %s: upstream: %s", st->session, uv_strerror((int)n));
 	if (n <= 0 || !st->active || dns_parse_response(m, (size_t)n, &q) < 0)
 		goto out;
+	log_debug("network %s: answer for %s (%zd bytes)", st->session, q.name, n);
 	for (int i = 0; i < NETWORK_PENDING && p == NULL; i++)
 		if (st->pending[i].used && st->pending[i].up_id == q.id && strcmp(st->pending[i].name, q.name) == 0)
 			p = &st->pending[i];
@@ -975,7 +988,6 @@ network_upstream_cb(uv_udp_t *h, ssize_t n, const uv_buf_t *b, const struct sock
 			network_note_resolved(st, p->name, &addrs[i], p->ports[j]);
 	network_elements(&cmd, AF_INET, addrs, na, p->ports, p->nports);
 	network_elements(&cmd, AF_INET6, addrs, na, p->ports, p->nports);
-	buf_printf(&cmd, "%s", NETWORK_SENTINEL);
 	buf_append(&cmd, "", 1);
 	/* the answer waits for nft: it owns the buffer now */
 	network_nft_queue(st, (char *)cmd.data, m, (size_t)n, &p->dest, &q);
@@ -1302,7 +1314,6 @@ network_change(struct network_state *st, struct part_ctx *ctx, json_t *params, s
 		buf_printf(&cmd, "add table inet mino");
 	}
 	network_static_elements(st, &cmd);
-	buf_printf(&cmd, "%s", NETWORK_SENTINEL);
 	buf_append(&cmd, "", 1);
 	network_nft_queue(st, (char *)cmd.data, NULL, 0, NULL, NULL);
 	a = json_object();

@@ -54,11 +54,29 @@ def ensure_image():
     assert p.returncode == 0, p.stderr.decode(errors="replace")
 
 
+def stop_aardvark():
+    """Test-machine workaround (podman 4.3, a runtime dir per test): each
+    test gets its own rootless network namespace (MinoEnv.cleanup releases
+    it), but netavark finds the aardvark-dns of an earlier test through its
+    pid file and only signals it, so names stop resolving on the new
+    network.  End this user's aardvark-dns (started by these tests, the only
+    ones here that make podman networks) so that netavark starts a new one."""
+    for pid in minotest.pids_with_cmdline("/aardvark-dns"):
+        try:
+            if os.stat("/proc/%d" % pid).st_uid != os.getuid():
+                continue
+            os.kill(pid, 15)
+        except OSError:
+            continue
+        minotest.wait_for(lambda: not minotest.pid_alive(pid), 10)
+
+
 class Net:
     def __init__(self, e):
         self.e = e
         self.net = "t%s-net" % e.token
         self.servers = []
+        stop_aardvark()
         p = e.podman("network", "create", "--subnet", SUBNET4, "--ipv6", "--subnet", SUBNET6, self.net)
         assert p.returncode == 0, p.stderr
         self.allowed = self.server("allowed-srv")
@@ -90,6 +108,7 @@ class Net:
         for n in self.servers:
             self.e.podman("rm", "-f", "-t", "0", n)
         self.e.podman("network", "rm", "-f", self.net)
+        stop_aardvark()
 
 
 @pytest.fixture
@@ -97,7 +116,7 @@ def net(menv):
     ensure_image()
     n = Net(menv)
     yield n
-    menv.cleanup()
+    menv.stop_daemon()
     n.cleanup()
 
 
