@@ -309,6 +309,8 @@ def test_rules_that_cannot_be_applied_fail_the_start(net):
     p = e.mino("run", "-n", name, "--image", DEB, "--network", net.net, "--network-allow", "allowed-srv:8080",
                "--", "echo", "RAN")
     assert b"RAN" not in p.stdout and p.returncode != 0, (p.stdout, p.stderr)
-    s = e.wait_status(name, "failed")
-    assert "egress rules" in s.get("error", ""), s
+    assert b"egress rules" in p.stderr and b"nft" in p.stderr, p.stderr
+    s = e.session(name)
+    assert s is None or s["status"] == "failed", s
     assert minotest.wait_for(lambda: e.container_of(name) is None, 20), e.containers()
+    assert not [a for a in e.audit_lines() if a["event"] == "network.rules_applied"]
