@@ -1,6 +1,7 @@
 /* spec.c: one sandbox spec from session/create's params and the resolved
  * configuration (spec.h). */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -151,6 +152,35 @@ sandbox_spec_set(const struct cfg *cfg, const char *key)
 	return s->value.type == TOML_STRING ? s->value.string[0] != '\0' : s->value.count > 0;
 }
 
+/* Host networking: warned once per project (the projects warned are
+ * listed in <state_dir>/host-network-warned). */
+static void
+sandbox_spec_warn_host(struct sandbox_spec *spec)
+{
+	_cleanup_free_ char *path = NULL;
+	char line[4096];
+	size_t n = strlen(spec->project_dir);
+	bool seen = false;
+	FILE *f;
+
+	if (minod.state_dir == NULL)
+		return;
+	path = xasprintf("%s/host-network-warned", minod.state_dir);
+	if ((f = fopen(path, "re")) != NULL) {
+		while (!seen && fgets(line, sizeof line, f) != NULL)
+			seen = strncmp(line, spec->project_dir, n) == 0 && line[n] == '\n';
+		fclose(f);
+	}
+	if (seen)
+		return;
+	sandbox_spec_warn(spec, "host networking: the session shares the host's network, "
+	    "including services that listen only on localhost");
+	if ((f = fopen(path, "ae")) != NULL) {
+		fprintf(f, "%s\n", spec->project_dir);
+		fclose(f);
+	}
+}
+
 /* The allowlist from container.network_allow or container.network_preset
  * (the more specific source wins; both from one source conflict), and
  * the mode it implies: bridge, or the podman network named; none with an
@@ -173,8 +203,11 @@ sandbox_spec_egress(struct sandbox_spec *spec, const struct cfg *cfg, struct min
 		have_allow = a > p;
 		have_preset = !have_allow;
 	}
-	if (!have_allow && !have_preset)
+	if (!have_allow && !have_preset) {
+		if (strcmp(spec->network, "host") == 0)
+			sandbox_spec_warn_host(spec);
 		return 0;
+	}
 	if (have_preset) {
 		spec->network_preset = xstrdup(cfg_string(cfg, "container.network_preset"));
 		if (netpresets_expand(spec->network_preset, &spec->network_allow, err) < 0)
@@ -190,7 +223,8 @@ sandbox_spec_egress(struct sandbox_spec *spec, const struct cfg *cfg, struct min
 	}
 	if (strcmp(spec->network, "none") == 0)
 		return mino_make_error(err, MINO_E_INVALID_ARGUMENT, 0,
-		    "network mode none cannot be combined with an allowlist");
+		    "`%s` cannot be combined with network mode none (an allowlist implies bridge)",
+		    have_preset ? "container.network_preset" : "container.network_allow");
 	if (strcmp(spec->network, "host") == 0) {
 		sandbox_spec_warn(spec, "host networking cannot be combined with an allowlist: using bridge");
 		free(spec->network);

@@ -284,7 +284,8 @@ def test_config_none_with_allowlist_is_refused(menv):
         f.write(text.replace('network = "none"\n',
                              'network = "none"\nnetwork_allow = ["a.test:443", "[fd00::1]:80", "*.b.test:443"]\n'))
     p = menv.mino("run", "--", "true")
-    assert p.returncode != 0 and b"network mode none cannot be combined with an allowlist" in p.stderr, p.stderr
+    assert p.returncode != 0 and minotest.is_one_line_error(p.stderr), p.stderr
+    assert b"`container.network_allow` cannot be combined with network mode none" in p.stderr, p.stderr
     assert menv.containers() == []
 
 
@@ -314,3 +315,11 @@ def test_rules_that_cannot_be_applied_fail_the_start(net):
     assert s is None or s["status"] == "failed", s
     assert minotest.wait_for(lambda: e.container_of(name) is None, 20), e.containers()
     assert not [a for a in e.audit_lines() if a["event"] == "network.rules_applied"]
+
+
+def test_host_warns_once_per_project(menv):
+    first = menv.mino("run", "--network", "host", "--", "true")
+    assert first.returncode == 0, first.stderr
+    assert b"host networking: the session shares the host's network" in first.stderr, first.stderr
+    again = menv.mino("run", "--network", "host", "--", "true")
+    assert again.returncode == 0 and b"host networking" not in again.stderr, again.stderr
