@@ -83,7 +83,7 @@ class Net:
         self.denied = self.server("denied-srv")
 
     def server(self, alias, ip=None):
-        name = "t%s-%s" % (self.e.token, alias)
+        name = "t%s-%s" % (self.e.token, alias.replace(".", "-"))
         args = ["run", "-d", "--name", name, "--network", self.net, "--network-alias", alias,
                 "-e", "WHO=%s" % alias, "--cap-drop", "ALL"]
         if ip:
@@ -323,3 +323,35 @@ def test_host_warns_once_per_project(menv):
     assert b"host networking: the session shares the host's network" in first.stderr, first.stderr
     again = menv.mino("run", "--network", "host", "--", "true")
     assert again.returncode == 0 and b"host networking" not in again.stderr, again.stderr
+
+
+def test_wildcard_rule(net):
+    e = net.e
+    net.server("www.wild.test")
+    name = run_detached(e, net, "--network-allow", "*.wild.test:8080")
+    out, _ = sh(e, name, connect_cmd("www.wild.test", 8080))
+    assert out.split() == ["www.wild.test-8080", "OPEN"], out
+    out, _ = sh(e, name, "perl -e '%s' wild.test; perl -e '%s' allowed-srv" % (DNSQ, DNSQ))
+    assert out.split() == ["rcode=3", "id=4242", "rcode=3", "id=4242"], out   # not the domain itself
+
+
+def test_presets_take_registries_from_the_package_managers(net):
+    e = net.e
+    e.stop_daemon()
+    e.start_daemon(env={"npm_config_registry": "https://npm.mirror.test/",
+                        "PIP_INDEX_URL": "https://pip.mirror.test:8443/simple"})
+    p = e.mino("config", "show")
+    assert p.returncode == 0, p.stderr
+    lines = [l for l in p.stdout.decode().splitlines() if l.startswith("# network preset ")]
+    assert lines[1].split()[3:] == ["registries:", "npm.mirror.test:443", "pip.mirror.test:8443",
+                                    "crates.io:443", "static.crates.io:443", "index.crates.io:443",
+                                    "pypi.org:443", "files.pythonhosted.org:443"], lines
+    assert lines[0].startswith("# network preset dev: github.com:443 github.com:22 api.github.com:443 "
+                               "npm.mirror.test:443 pip.mirror.test:8443 "), lines
+    name = run_detached(e, net, "--network-preset", "dev")
+    st = status(e, name)
+    assert "npm.mirror.test:443" in st["rules"] and "api.anthropic.com:443" in st["rules"], st
+    s = e.session(name)
+    assert s["network_preset"] == "dev" and s["network_mode"] == "allowlist", s
+    out, _ = sh(e, name, connect_cmd("allowed-srv", 8080))
+    assert out.split() == ["BLOCKED"], out
