@@ -1094,11 +1094,14 @@ network_before_start(struct part_ctx *ctx, const struct container_info *info, co
 	_cleanup_free_ char *options = NULL;
 	_cleanup_free_ char *ruleset = NULL;
 	int fds[3] = { -1, -1, -1 }, io[3] = { -1, -1, -1 };
+	uint64_t t0;
 	json_t *a;
 
 	(void)rundir;
 	if (ctx->spec->network_allow == NULL)
 		return 0;
+	uv_update_time(minod.loop);
+	t0 = uv_hrtime();
 	if (info->pid <= 0)
 		return mino_make_error(err, MINO_E_INTERNAL, 0, "the container has no process to set rules for");
 	st = xcalloc(1, sizeof *st);
@@ -1125,8 +1128,8 @@ network_before_start(struct part_ctx *ctx, const struct container_info *info, co
 	json_object_set_new(a, "rules", network_rules_json(st));
 	json_object_set_new(a, "resolver", json_string(st->upstream));
 	audit_event_if(st->audit, "network.rules_applied", a);
-	log_info("network %s: egress rules applied (%zu rules), resolver 127.0.0.53 -> %s", st->session,
-	    st->nrules, st->upstream);
+	log_info("network %s: egress rules applied (%zu rules) in %.1f ms, resolver 127.0.0.53 -> %s",
+	    st->session, st->nrules, (double)(uv_hrtime() - t0) / 1e6, st->upstream);
 	return 0;
 fail:
 	for (int i = 0; i < 3; i++) {
