@@ -506,6 +506,9 @@ network_resolv(struct network_state *st, int pid, char **options, struct mino_er
 	*options = (char *)opts.data;
 	if (st->upstream[0] == '\0')
 		return mino_make_error(err, MINO_E_INTERNAL, 0, "the container's resolv.conf has no nameserver");
+	if (strncmp(st->upstream, "127.", 4) == 0 || strcmp(st->upstream, "::1") == 0)
+		return mino_make_error(err, MINO_E_INTERNAL, 0,
+		    "the container's resolver %s is on its own loopback, where minod's resolver goes", st->upstream);
 	return 0;
 }
 
