@@ -351,9 +351,7 @@ network_get_sockets(int pid, const char *upstream, int fds[3], struct mino_error
 		memcpy(fds, CMSG_DATA(cm), 3 * sizeof(int));
 		r = 0;
 	}
-	if (r == 0)
-		kill(child, 0);
-	else
+	if (r < 0)
 		kill(child, SIGKILL);
 	while (waitpid(child, &status, 0) < 0 && errno == EINTR)
 		;
@@ -1263,7 +1261,7 @@ network_same_rule(const struct netrule *a, const struct netrule *b)
 }
 
 static int
-network_change(struct network_state *st, struct part_ctx *ctx, json_t *params, struct mino_error **err)
+network_change(struct network_state *st, json_t *params, struct mino_error **err)
 {
 	_cleanup_free_ struct netrule *allow = NULL;
 	_cleanup_free_ struct netrule *deny = NULL;
@@ -1328,7 +1326,6 @@ network_change(struct network_state *st, struct part_ctx *ctx, json_t *params, s
 	json_object_set_new(a, "deny", jd);
 	json_object_set_new(a, "rules", network_rules_json(st));
 	audit_event_if(st->audit, "network.changed", a);
-	(void)ctx;
 	return 0;
 }
 
@@ -1346,7 +1343,7 @@ network_call(struct part_ctx *ctx, const char *what, json_t *params, json_t **re
 	if (st == NULL || !st->active)
 		return mino_make_error(err, MINO_E_NOT_RUNNING, 0, "session `%s` is not running", ctx->spec->name);
 	if ((json_object_get(params, "allow") != NULL || json_object_get(params, "deny") != NULL) &&
-	    network_change(st, ctx, params, err) < 0)
+	    network_change(st, params, err) < 0)
 		return -1;
 	*result = network_status(st, ctx->spec);
 	return 0;
