@@ -41,7 +41,7 @@ printf "rcode=%d id=%x\n", unpack("n", substr($r, 2, 2)) & 15, unpack("n", $r);
 '''
 
 
-def connect_cmd(host, port, secs=3):
+def connect_cmd(host, port, secs=2):
     return ("timeout %d bash -c 'exec 3<>/dev/tcp/%s/%d && head -n1 <&3' && echo OPEN || echo BLOCKED"
             % (secs, host, port))
 
