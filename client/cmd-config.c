@@ -16,6 +16,7 @@
 #include "cfgfile.h"
 #include "client.h"
 #include "cmd.h"
+#include "netpresets.h"
 #include "jsonrpc.h"
 #include "mino-protocol.h"
 #include "paths.h"
@@ -299,6 +300,27 @@ cmd_config_value_from_json(json_t *j, struct toml_value *v)
 	}
 }
 
+/* What each network preset allows here (minod's answer, or this
+ * process's own expansion when minod is too old to send it). */
+static void
+cmd_config_render_presets(json_t *presets, struct buf *out)
+{
+	const char *name;
+	json_t *rules, *r;
+	size_t i;
+
+	if (!json_is_object(presets)) {
+		netpresets_render(out);
+		return;
+	}
+	json_object_foreach(presets, name, rules) {
+		buf_printf(out, "# network preset %s:", name);
+		json_array_foreach(rules, i, r)
+			buf_printf(out, " %s", json_string_value(r));
+		buf_printf(out, "\n");
+	}
+}
+
 /* "# local PATH: ..." then "key = value  # source (origin)" per entry. */
 static void
 cmd_config_render(json_t *result, struct buf *out)
@@ -331,6 +353,7 @@ cmd_config_render(json_t *result, struct buf *out)
 		buf_printf(out, "\n");
 		toml_value_free(&v);
 	}
+	cmd_config_render_presets(json_object_get(result, "network_presets"), out);
 }
 
 static int

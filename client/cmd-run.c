@@ -16,6 +16,7 @@
 #include "mino-protocol.h"
 #include "names.h"
 #include "projectdir.h"
+#include "netrule.h"
 #include "xalloc.h"
 
 extern char **environ;
@@ -134,7 +135,7 @@ const struct cmd_entry cmd_run_entry = {
 		"      --volume HOST:CONTAINER\n"
 		"                             extra volume mount (repeatable)\n"
 		"  -d, --detach               run in the background and print the session name\n"
-		"      --network MODE         bridge (default), host or none\n"
+		"      --network MODE         bridge (default), host, none or a podman network's name\n"
 		"      --trust-local          trust the project's .mino.toml for this run\n"
 		"      --aws                  AWS credentials (credentials.aws.enabled)\n"
 		"      --no-aws               no AWS credentials for this run\n"
@@ -146,7 +147,7 @@ const struct cmd_entry cmd_run_entry = {
 		"      --no-cache             no dependency caches (cache.enabled = false)\n"
 		"      --cache-fresh          start from empty dependency caches (new generation)\n"
 		"      --no-home              no per-project home volume\n"
-		"      --network-allow RULES  host:port,... allowlist (container.network_allow)\n"
+		"      --network-allow RULES  host:port,[v6]:port,*.domain:port allowlist (container.network_allow)\n"
 		"      --network-preset P     network preset (container.network_preset)\n"
 		"      --layers L             layers a,b (container.layers)\n"
 		"\n"
@@ -427,6 +428,37 @@ cmd_run_create(struct client *c, json_t *params, bool ask, json_t **result)
 	return 0;
 }
 
+/* --network-allow and --network-preset conflict; each rule is checked here
+ * so that a bad one is a usage error (2) naming it; none + an allowlist
+ * is refused (minod refuses it too, for allowlists from the config). */
+static int
+cmd_run_check_network(json_t *flags, const char *network)
+{
+	const char *allow = json_string_value(json_object_get(flags, "container.network_allow"));
+	const char *preset = json_string_value(json_object_get(flags, "container.network_preset"));
+	_cleanup_free_ char *copy = NULL;
+	char *save = NULL, *rule;
+	struct netrule r;
+	struct mino_error *err = NULL;
+
+	if (allow != NULL && preset != NULL)
+		return cmd_usage_error(&cmd_run_entry, "--network-allow and --network-preset conflict");
+	if ((allow != NULL || (preset != NULL && preset[0] != '\0')) && network != NULL &&
+	    strcmp(network, "none") == 0)
+		return cmd_usage_error(&cmd_run_entry, "--network none cannot be combined with an allowlist");
+	if (allow == NULL)
+		return 0;
+	copy = xstrdup(allow);
+	for (rule = strtok_r(copy, ",", &save); rule != NULL; rule = strtok_r(NULL, ",", &save)) {
+		if (netrule_parse(rule, &r, &err) < 0) {
+			cmd_usage_error(&cmd_run_entry, "%s", err->msg);
+			mino_error_release(&err);
+			return CMD_EXIT_USAGE;
+		}
+	}
+	return 0;
+}
+
 static int
 cmd_run_exec(struct cmd_ctx *ctx, int argc, char **argv)
 {
@@ -507,10 +539,12 @@ cmd_run_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		return CMD_EXIT_USAGE;
 	if (name != NULL && !name_is_valid(name))
 		return cmd_usage_error(&cmd_run_entry, "invalid session name `%s`", name);
-	if (network != NULL && strcmp(network, "bridge") != 0 && strcmp(network, "host") != 0 &&
-	    strcmp(network, "none") != 0)
-		return cmd_usage_error(&cmd_run_entry, "invalid network mode `%s` (bridge, host or none)",
-			network);
+	if (network != NULL && !network_is_valid(network))
+		return cmd_usage_error(&cmd_run_entry,
+		    "invalid network mode `%s` (bridge, host, none or a podman network's name)", network);
+	rc = cmd_run_check_network(flags, network);
+	if (rc != 0)
+		return rc;
 	rc = cmd_run_project(project_arg, &project);
 	if (rc != 0)
 		return rc;

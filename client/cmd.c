@@ -48,6 +48,7 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_cache_entry,
 	&cmd_completions_entry,
 	&cmd_rpc_entry,
+	&cmd_network_entry,
 	&cmd_help_entry,
 	&cmd_version_entry,
 	NULL,

@@ -54,6 +54,7 @@ extern const struct cmd_entry cmd_cache_entry;
 extern const struct cmd_entry cmd_completions_entry;
 extern const struct cmd_entry cmd_help_entry;
 extern const struct cmd_entry cmd_version_entry;
+extern const struct cmd_entry cmd_network_entry;
 
 extern const struct cmd_entry *const cmd_table[];
 

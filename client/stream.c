@@ -245,6 +245,12 @@ stream_handle(struct stream *s, const char *method, json_t *params, const char *
 			return;
 		code = json_object_get(params, "code");
 		sig = json_object_get(params, "signal");
+		/* a session that failed before its command ran says why */
+		if (json_is_string(json_object_get(params, "error")) &&
+		    json_is_string(json_object_get(params, "status")) &&
+		    strcmp(json_string_value(json_object_get(params, "status")), "failed") == 0)
+			fprintf(stderr, "mino: session %s failed: %s\n", s->o->session,
+			    json_string_value(json_object_get(params, "error")));
 		if (s->o->exit_zero)
 			stream_finish(s, 0, NULL);
 		else if (json_is_integer(code))

@@ -10,6 +10,7 @@
 #include "cfgkeys.h"
 #include "mino-protocol.h"
 #include "names.h"
+#include "netrule.h"
 #include "xalloc.h"
 
 static bool cfgkeys_check_text(const struct toml_value *v, char **why);
@@ -17,6 +18,7 @@ static bool cfgkeys_check_abs_path(const struct toml_value *v, char **why);
 static bool cfgkeys_check_image(const struct toml_value *v, char **why);
 static bool cfgkeys_check_host(const struct toml_value *v, char **why);
 static bool cfgkeys_check_network_allow(const struct toml_value *v, char **why);
+static bool cfgkeys_check_network(const struct toml_value *v, char **why);
 static bool cfgkeys_check_env(const struct toml_value *v, char **why);
 static bool cfgkeys_check_volumes(const struct toml_value *v, char **why);
 static bool cfgkeys_check_layers(const struct toml_value *v, char **why);
@@ -71,9 +73,9 @@ const struct cfg_key cfgkeys_table[] = {
 	  .help = "Container image or alias (typescript, rust, python, base)" },
 	{ .name = "container.workdir", .type = CFG_STRING, .flags = S, .def_str = "/workspace",
 	  .check = cfgkeys_check_abs_path, .help = "Where the project is mounted in the container" },
-	{ .name = "container.network", .type = CFG_ENUM, .flags = S, .def_str = "bridge",
-	  .choices = networks, .tightens = cfgkeys_tighten_network,
-	  .help = "Network mode: bridge, host or none" },
+	{ .name = "container.network", .type = CFG_STRING, .flags = S, .def_str = "bridge",
+	  .choices = networks, .check = cfgkeys_check_network, .tightens = cfgkeys_tighten_network,
+	  .help = "Network mode: bridge, host, none or an existing podman network's name" },
 	{ .name = "container.network_preset", .type = CFG_ENUM, .flags = S | O | C, .def_str = "",
 	  .choices = presets, .example = "\"dev\"",
 	  .help = "Preset allowlist: dev, registries (conflicts with network_allow)" },
@@ -234,12 +236,20 @@ static bool
 cfgkeys_check_network_allow(const struct toml_value *v, char **why)
 {
 	for (size_t i = 0; i < v->count; i++) {
-		const char *s = v->items[i], *colon = strrchr(s, ':');
-
-		if (colon == NULL || !cfgkeys_host_ok(s, (size_t)(colon - s)) || !cfgkeys_port_ok(colon + 1)) {
-			*why = "host:port entries (port 1-65535)";
+		if (!netrule_is_valid(v->items[i])) {
+			*why = "host:port, [v6addr]:port or *.domain:port entries (port 1-65535)";
 			return false;
 		}
+	}
+	return true;
+}
+
+static bool
+cfgkeys_check_network(const struct toml_value *v, char **why)
+{
+	if (!network_is_valid(v->string)) {
+		*why = "bridge, host, none or the name of a podman network ([A-Za-z0-9][A-Za-z0-9_.-]*)";
+		return false;
 	}
 	return true;
 }
@@ -1032,7 +1042,7 @@ cfgkeys_markdown_trust(const struct cfg_key *k, struct buf *out)
 			buf_printf(out, "%s`%s`", n++ == 0 ? "; " : ", ", i == 1 ? "true" : "false");
 		toml_value_free(&v);
 	}
-	for (size_t i = 0; k->type == CFG_ENUM && k->choices[i] != NULL; i++) {
+	for (size_t i = 0; k->choices != NULL && k->choices[i] != NULL; i++) {
 		toml_value_set_string(&v, k->choices[i]);
 		if (k->tightens(&v))
 			buf_printf(out, "%s`\"%s\"`", n++ == 0 ? "; " : ", ", k->choices[i]);

@@ -1,11 +1,13 @@
 /* names.c: validation of user-supplied names and specs, generated session
  * names and the workdir derivation. */
+#include <ctype.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -303,10 +305,30 @@ volume_syntax_is_valid(const char *spec)
 	return false;
 }
 
+/* bridge, host, none, or the name of a podman network (podman's rule);
+ * podman's other forms (container:, ns:, slirp4netns, pasta, private) and
+ * other spellings of the modes are refused. */
 bool
 network_is_valid(const char *mode)
 {
-	return mode != NULL && (strcmp(mode, "bridge") == 0 || strcmp(mode, "host") == 0 || strcmp(mode, "none") == 0);
+	static const char *const refused[] = { "bridge", "host", "none", "private", "slirp4netns",
+		"pasta", "container", "ns", NULL };
+	size_t n;
+
+	if (mode == NULL)
+		return false;
+	if (strcmp(mode, "bridge") == 0 || strcmp(mode, "host") == 0 || strcmp(mode, "none") == 0)
+		return true;
+	n = strlen(mode);
+	if (n == 0 || n > 64 || !isalnum((unsigned char)mode[0]))
+		return false;
+	for (const char *p = mode; *p != '\0'; p++)
+		if (!isalnum((unsigned char)*p) && *p != '_' && *p != '.' && *p != '-')
+			return false;
+	for (size_t i = 0; refused[i] != NULL; i++)
+		if (strcasecmp(mode, refused[i]) == 0)
+			return false;
+	return true;
 }
 
 int
@@ -318,7 +340,7 @@ network_validate(const char *mode, struct mino_error **err)
 		return 0;
 	shown = log_sanitize(mode != NULL ? mode : "", mode != NULL ? strlen(mode) : 0);
 	return mino_make_error(err, MINO_E_INVALID_ARGUMENT, 0,
-		"invalid network mode `%s`: expected bridge, host or none", shown);
+		"invalid network mode `%s`: expected bridge, host, none or a podman network's name", shown);
 }
 
 bool

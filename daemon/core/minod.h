@@ -127,6 +127,7 @@ extern const struct rpc_method rpc_session_exec_method;
 extern const struct rpc_method rpc_session_list_method;
 extern const struct rpc_method rpc_session_stop_method;
 extern const struct rpc_method rpc_session_logs_method;
+extern const struct rpc_method rpc_session_network_method;
 extern const struct rpc_method rpc_config_resolve_method;
 extern const struct rpc_method rpc_config_trust_method;
 extern const struct rpc_method rpc_cache_list_method;

@@ -31,6 +31,7 @@ static const struct rpc_method *const rpc_method_table[] = {
 	&rpc_session_input_method,      /* session/input */
 	&rpc_session_list_method,       /* session/list */
 	&rpc_session_logs_method,       /* session/logs */
+	&rpc_session_network_method,    /* session/network */
 	&rpc_session_resize_method,     /* session/resize */
 	&rpc_session_signal_method,     /* session/signal */
 	&rpc_session_stop_method,       /* session/stop */

@@ -4,6 +4,8 @@
 
 #include "cfgresolve.h"
 #include "jsonrpc.h"
+#include "netpresets.h"
+#include "strv.h"
 #include "minod.h"
 #include "mino-protocol.h"
 #include "xalloc.h"
@@ -59,6 +61,26 @@ rpc_config_resolve_local(const struct cfgfile_report *report)
 	return l;
 }
 
+/* {preset: [rule]}: what each preset expands to here (minod reads the
+ * package managers' configuration, netpresets.h). */
+static json_t *
+rpc_config_resolve_presets(void)
+{
+	json_t *o = json_object();
+	struct mino_error *err = NULL;
+	char **v;
+
+	for (size_t i = 0; netpresets_names[i] != NULL; i++) {
+		if (netpresets_expand(netpresets_names[i], &v, &err) < 0) {
+			mino_error_release(&err);
+			continue;
+		}
+		json_object_set_new(o, netpresets_names[i], strv_to_json(v));
+		strv_free(v);
+	}
+	return o;
+}
+
 static int
 rpc_config_resolve_exec(struct rpc_call *call, json_t **result, struct mino_error **err)
 {
@@ -72,6 +94,7 @@ rpc_config_resolve_exec(struct rpc_call *call, json_t **result, struct mino_erro
 		json_object_set_new(r, "entries", rpc_config_resolve_entries(&cfg));
 		json_object_set_new(r, "local", rpc_config_resolve_local(&report));
 		json_object_set_new(r, "warnings", cfgresolve_warnings(&report));
+		json_object_set_new(r, "network_presets", rpc_config_resolve_presets());
 		*result = r;
 		rc = 0;
 	}

@@ -55,8 +55,11 @@ rpc_session_create_warnings(struct sandbox_spec *spec, const struct cfgfile_repo
 	json_t *v;
 	size_t i;
 
+	for (char **o = spec->warnings; o != NULL && *o != NULL; o++)
+		json_array_append_new(w, json_string(*o));
 	json_array_foreach(w, i, v)
 		log_warn("%s", json_string_value(v));
+	strv_free(spec->warnings);
 	spec->warnings = strv_from_json(w);
 }
 

@@ -197,7 +197,8 @@ bool
 parts_want_container(const struct parts *p)
 {
 	for (size_t i = 0; i < p->n; i++)
-		if (p->ctx[i].ops->before_start != NULL)
+		if (p->ctx[i].ops->before_start != NULL &&
+		    (p->ctx[i].ops->wants_container == NULL || p->ctx[i].ops->wants_container(&p->ctx[i])))
 			return true;
 	return false;
 }

@@ -49,6 +49,9 @@ struct part_ops {
 	int (*contribute)(struct part_ctx *ctx, struct part_opts *o, struct mino_error **err);
 	int (*before_start)(struct part_ctx *ctx, const struct container_info *info, const char *rundir,
 	    struct mino_error **err);
+	/* Whether before_start has work for this sandbox (NULL: it has), so a
+	 * sandbox that needs none is not initialized first. */
+	bool (*wants_container)(struct part_ctx *ctx);
 	void (*ended)(struct part_ctx *ctx);
 	void (*record)(struct part_ctx *ctx, json_t *rec);
 	int (*call)(struct part_ctx *ctx, const char *what, json_t *params, json_t **result,

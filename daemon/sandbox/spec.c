@@ -1,6 +1,7 @@
 /* spec.c: one sandbox spec from session/create's params and the resolved
  * configuration (spec.h). */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -9,6 +10,8 @@
 #include "minod.h"
 #include "mino-protocol.h"
 #include "names.h"
+#include "netpresets.h"
+#include "netrule.h"
 #include "session.h"
 #include "spec.h"
 #include "strv.h"
@@ -25,6 +28,8 @@ sandbox_spec_free(struct sandbox_spec *spec)
 	strv_free(spec->env);
 	strv_free(spec->volumes);
 	free(spec->network);
+	strv_free(spec->network_allow);
+	free(spec->network_preset);
 	free(spec->workdir);
 	free(spec->shell);
 	strv_free(spec->warnings);
@@ -131,6 +136,107 @@ sandbox_spec_vec(const struct toml_value *v, int (*check)(const char *, struct m
 	return out;
 }
 
+static void
+sandbox_spec_warn(struct sandbox_spec *spec, const char *msg)
+{
+	size_t n = strv_len(spec->warnings);
+
+	spec->warnings = xreallocarray(spec->warnings, n + 2, sizeof *spec->warnings);
+	spec->warnings[n] = xstrdup(msg);
+	spec->warnings[n + 1] = NULL;
+}
+
+static bool
+sandbox_spec_set(const struct cfg *cfg, const char *key)
+{
+	const struct cfg_setting *s = cfg_setting(cfg, key);
+
+	if (s == NULL || s->source == CFG_SRC_DEFAULT)
+		return false;
+	return s->value.type == TOML_STRING ? s->value.string[0] != '\0' : s->value.count > 0;
+}
+
+/* Host networking: warned once per project (the projects warned are
+ * listed in <state_dir>/host-network-warned). */
+static void
+sandbox_spec_warn_host(struct sandbox_spec *spec)
+{
+	_cleanup_free_ char *path = NULL;
+	char line[4096];
+	size_t n = strlen(spec->project_dir);
+	bool seen = false;
+	FILE *f;
+
+	if (minod.state_dir == NULL)
+		return;
+	path = xasprintf("%s/host-network-warned", minod.state_dir);
+	if ((f = fopen(path, "re")) != NULL) {
+		while (!seen && fgets(line, sizeof line, f) != NULL)
+			seen = strncmp(line, spec->project_dir, n) == 0 && line[n] == '\n';
+		fclose(f);
+	}
+	if (seen)
+		return;
+	sandbox_spec_warn(spec, "host networking: the session shares the host's network, "
+	    "including services that listen only on localhost");
+	if ((f = fopen(path, "ae")) != NULL) {
+		fprintf(f, "%s\n", spec->project_dir);
+		fclose(f);
+	}
+}
+
+/* The allowlist from container.network_allow or container.network_preset
+ * (the more specific source wins; both from one source conflict), and
+ * the mode it implies: bridge, or the podman network named; none with an
+ * allowlist is refused, host with one warns and uses bridge. */
+static int
+sandbox_spec_egress(struct sandbox_spec *spec, const struct cfg *cfg, struct mino_error **err)
+{
+	bool have_allow = sandbox_spec_set(cfg, "container.network_allow");
+	bool have_preset = sandbox_spec_set(cfg, "container.network_preset");
+	const struct toml_value *v;
+	struct netrule r;
+
+	if (have_allow && have_preset) {
+		enum cfg_source a = cfg_setting(cfg, "container.network_allow")->source;
+		enum cfg_source p = cfg_setting(cfg, "container.network_preset")->source;
+
+		if (a == p)
+			return mino_make_error(err, MINO_E_CONFIG, 0,
+			    "container.network_allow and container.network_preset conflict: set one of them");
+		have_allow = a > p;
+		have_preset = !have_allow;
+	}
+	if (!have_allow && !have_preset) {
+		if (strcmp(spec->network, "host") == 0)
+			sandbox_spec_warn_host(spec);
+		return 0;
+	}
+	if (have_preset) {
+		spec->network_preset = xstrdup(cfg_string(cfg, "container.network_preset"));
+		if (netpresets_expand(spec->network_preset, &spec->network_allow, err) < 0)
+			return -1;
+	} else {
+		v = cfg_value(cfg, "container.network_allow");
+		spec->network_allow = xcalloc(v->count + 1, sizeof *spec->network_allow);
+		for (size_t i = 0; i < v->count; i++) {
+			if (netrule_parse(v->items[i], &r, err) < 0)
+				return mino_error_wrap(err, "container.network_allow");
+			spec->network_allow[i] = netrule_format(&r);
+		}
+	}
+	if (strcmp(spec->network, "none") == 0)
+		return mino_make_error(err, MINO_E_INVALID_ARGUMENT, 0,
+		    "`%s` cannot be combined with network mode none (an allowlist implies bridge)",
+		    have_preset ? "container.network_preset" : "container.network_allow");
+	if (strcmp(spec->network, "host") == 0) {
+		sandbox_spec_warn(spec, "host networking cannot be combined with an allowlist: using bridge");
+		free(spec->network);
+		spec->network = xstrdup("bridge");
+	}
+	return 0;
+}
+
 int
 sandbox_spec_resolve(struct sandbox_spec *spec, const struct cfg *cfg, struct mino_error **err)
 {
@@ -140,6 +246,8 @@ sandbox_spec_resolve(struct sandbox_spec *spec, const struct cfg *cfg, struct mi
 	spec->network = xstrdup(cfg_string(cfg, "container.network"));
 	if (network_validate(spec->network, err) < 0)
 		return mino_error_wrap(err, "container.network");
+	if (sandbox_spec_egress(spec, cfg, err) < 0)
+		return -1;
 	spec->shell = xstrdup(cfg_string(cfg, "session.shell"));
 	if (spec->command == NULL) {
 		spec->command = xcalloc(2, sizeof *spec->command);
@@ -179,6 +287,9 @@ sandbox_spec_to_record(const struct sandbox_spec *spec, json_t *rec)
 	json_object_set_new(rec, "command", strv_to_json(spec->command));
 	json_object_set_new(rec, "workdir", json_string(spec->workdir));
 	json_object_set_new(rec, "network", json_string(spec->network));
+	if (spec->network_allow != NULL)
+		json_object_set_new(rec, "network_allow", strv_to_json(spec->network_allow));
+	sandbox_spec_set_str(rec, "network_preset", spec->network_preset);
 	json_object_set_new(rec, "volumes", strv_to_json(spec->volumes));
 	json_object_set_new(rec, "detached", json_boolean(spec->detach));
 	json_object_set_new(rec, "tty", json_boolean(spec->tty));
@@ -213,6 +324,9 @@ sandbox_spec_from_record(const json_t *rec, struct sandbox_spec *spec, struct mi
 	spec->command = strv_from_json(json_object_get(rec, "command"));
 	spec->volumes = strv_from_json(json_object_get(rec, "volumes"));
 	spec->network = sandbox_spec_rec_str(rec, "network", "bridge");
+	if (json_is_array(json_object_get(rec, "network_allow")))
+		spec->network_allow = strv_from_json(json_object_get(rec, "network_allow"));
+	spec->network_preset = sandbox_spec_rec_str(rec, "network_preset", NULL);
 	spec->workdir = sandbox_spec_rec_str(rec, "workdir", "/workspace");
 	spec->tty = json_is_true(json_object_get(rec, "tty"));
 	spec->detach = json_is_true(json_object_get(rec, "detached"));

@@ -27,7 +27,9 @@ struct sandbox_spec {
 	char **command;
 	char **env;        /* KEY=VALUE: never logged, never persisted */
 	char **volumes;
-	char *network;
+	char *network;     /* bridge, host, none or a podman network's name */
+	char **network_allow; /* egress allowlist (netrule.h, canonical), NULL: unrestricted */
+	char *network_preset; /* the preset it came from, NULL: none */
 	char *workdir;
 	char *shell;       /* session.shell: exec's default command; NULL: minod's */
 	bool no_audit;     /* general.audit_log = false for this session */

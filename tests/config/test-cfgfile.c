@@ -107,9 +107,9 @@ test_errors(void)
 	tap_contains(e, "c.toml:2: key `credentials.aws.session_duration_secs`: expected an integer "
 	    "from 3600 to 43200, got 60 (out of range)", "out of range");
 	free(e);
-	e = file_error("[container]\nnetwork = \"wide\"\n");
-	tap_contains(e, "c.toml:2: key `container.network`: expected one of \"bridge\", \"host\", "
-	    "\"none\", got \"wide\"", "bad enum");
+	e = file_error("[container]\nnetwork = \"wi de\"\n");
+	tap_contains(e, "c.toml:2: key `container.network`: expected bridge, host, none or the name "
+	    "of a podman network", "bad network");
 	free(e);
 	e = file_error("[container]\nvolumes = \"/a:/b\"\n");
 	tap_contains(e, "expected an array of strings", "string for an array");
@@ -229,8 +229,8 @@ test_edit(void)
 	tap_contains(e, "key `cache.gc_days`: expected an integer from 0 to 3650, got `soon`",
 	    "wrong type");
 	free(e);
-	e = edit_error(base, "container.network", "wide");
-	tap_contains(e, "expected one of \"bridge\", \"host\", \"none\"", "bad enum");
+	e = edit_error(base, "container.network", "pasta:x");
+	tap_contains(e, "expected bridge, host, none or the name of a podman network", "bad network");
 	free(e);
 	e = edit_error("[vm]\nname = \"unterminated\n", "vm.name", "x");
 	tap_contains(e, "cannot edit (fix the file first): f.toml:2: unterminated string",

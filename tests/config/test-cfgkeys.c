@@ -243,6 +243,9 @@ test_bounds(void)
 		{ "container.network", "host", true },
 		{ "container.network", "Bridge", false },
 		{ "container.network", "", false },
+		{ "container.network", "mino-test-net", true },
+		{ "container.network", "ns:/proc/1/ns/net", false },
+		{ "container.network", "slirp4netns", false },
 		{ "container.network_preset", "", true },
 		{ "container.network_preset", "registries", true },
 		{ "container.network_preset", "all", false },
@@ -263,6 +266,10 @@ test_bounds(void)
 		{ "container.network_allow", "github.com:443,example.org:443", true },
 		{ "container.network_allow", "github.com", false },
 		{ "container.network_allow", "github.com:65536", false },
+		{ "container.network_allow", "*.githubusercontent.com:443,[fd00::1]:8080,10.0.0.1:22", true },
+		{ "container.network_allow", "[fd00::1:8080", false },
+		{ "container.network_allow", "fd00::1:8080", false },
+		{ "container.network_allow", "a.*.com:443", false },
 		{ "container.volumes", "/a:/b,/c:/d:ro", true },
 		{ "container.volumes", "rel:/b", false },
 		{ "container.volumes", "/a:rel", false },
@@ -292,9 +299,9 @@ test_bounds(void)
 
 		tap_contains(e, "expected an integer from 3600 to 43200", "range message");
 		free(e);
-		e = text_error("container.network", "bogus");
-		tap_contains(e, "expected one of \"bridge\", \"host\", \"none\", got \"bogus\"",
-		    "enum message");
+		e = text_error("container.network", "container:x");
+		tap_contains(e, "expected bridge, host, none or the name of a podman network",
+		    "network message");
 		free(e);
 	}
 }

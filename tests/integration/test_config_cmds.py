@@ -184,7 +184,7 @@ def test_set_bad_value_exit_2_names_type(bare_env):
     p = e.mino("config", "set", "session.auto_cleanup_hours", "soon")
     assert p.returncode == 2
     assert b"integer" in p.stderr
-    p = e.mino("config", "set", "container.network", "wide")
+    p = e.mino("config", "set", "container.network", "slirp4netns")
     assert p.returncode == 2
     assert b"bridge" in p.stderr and b"none" in p.stderr
     p = e.mino("config", "set", "general.verbose", "maybe")

@@ -142,7 +142,7 @@ test_specs(void)
 
 	ok(network_validate("bridge", &err) == 0 && network_validate("host", &err) == 0
 		&& network_validate("none", &err) == 0, "network modes");
-	ok(fails(network_validate("slirp", &err), &err, "expected bridge, host or none"), "unknown network mode");
+	ok(fails(network_validate("slirp4netns", &err), &err, "expected bridge, host, none or a podman network's name"), "unknown network mode");
 	ok(fails(network_validate("", &err), &err, "invalid network mode ``"), "empty network mode");
 }
 

@@ -1,0 +1,112 @@
+/* netns-helper.c: mino-netns, run by minod inside a container's network
+ * namespace (`nsenter -U -n -t PID mino-netns FD UPSTREAM MARK`, as root of
+ * the container's user namespace, which owns that network namespace).  It
+ * makes three sockets there and passes them back to minod over the Unix
+ * socket FD (SCM_RIGHTS; a socket keeps the namespace it was made in):
+ *   1. UDP bound to 127.0.0.53:53   the container's resolver (minod serves it)
+ *   2. TCP listening on 127.0.0.53:53
+ *   3. UDP connected to UPSTREAM:53 (the container's original resolver),
+ *      with SO_MARK = MARK, which the egress rules let through
+ * then exits 0; on error one line on stderr and exit 1.  No libraries but
+ * libc; nothing of the container's image is used. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#define NETNS_LISTEN "127.0.0.53"
+#define NETNS_PORT 53
+
+static void
+die(const char *what)
+{
+	fprintf(stderr, "mino-netns: %s: %s\n", what, strerror(errno));
+	exit(1);
+}
+
+static int
+netns_bound(int type)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(NETNS_PORT) };
+	int one = 1, fd = socket(AF_INET, type | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		die("socket");
+	inet_pton(AF_INET, NETNS_LISTEN, &sin.sin_addr);
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0)
+		die("SO_REUSEADDR");
+	if (bind(fd, (struct sockaddr *)&sin, sizeof sin) < 0)
+		die("bind " NETNS_LISTEN ":53");
+	if (type == SOCK_STREAM && listen(fd, 16) < 0)
+		die("listen");
+	return fd;
+}
+
+static int
+netns_upstream(const char *addr, unsigned mark)
+{
+	struct sockaddr_storage ss = { 0 };
+	struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+	socklen_t len;
+	int fd;
+
+	if (inet_pton(AF_INET, addr, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(53);
+		len = sizeof *sin;
+	} else if (inet_pton(AF_INET6, addr, &sin6->sin6_addr) == 1) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(53);
+		len = sizeof *sin6;
+	} else {
+		fprintf(stderr, "mino-netns: upstream `%s` is not an IP address\n", addr);
+		exit(1);
+	}
+	fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		die("socket");
+	if (setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof mark) < 0)
+		die("SO_MARK");
+	if (connect(fd, (struct sockaddr *)&ss, len) < 0)
+		die("connect upstream");
+	return fd;
+}
+
+int
+main(int argc, char **argv)
+{
+	int fds[3], chan;
+	char byte = 'M';
+	char ctl[CMSG_SPACE(sizeof fds)];
+	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl,
+		.msg_controllen = sizeof ctl };
+	struct cmsghdr *cm;
+	char *end;
+
+	if (argc != 4) {
+		fprintf(stderr, "usage: mino-netns FD UPSTREAM MARK\n");
+		return 2;
+	}
+	chan = (int)strtol(argv[1], &end, 10);
+	if (*end != '\0' || chan < 0)
+		return 2;
+	fds[0] = netns_bound(SOCK_DGRAM);
+	fds[1] = netns_bound(SOCK_STREAM);
+	fds[2] = netns_upstream(argv[2], (unsigned)strtoul(argv[3], NULL, 0));
+	memset(ctl, 0, sizeof ctl);
+	cm = CMSG_FIRSTHDR(&msg);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof fds);
+	memcpy(CMSG_DATA(cm), fds, sizeof fds);
+	if (sendmsg(chan, &msg, 0) != 1)
+		die("sendmsg");
+	return 0;
+}
