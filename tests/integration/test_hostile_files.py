@@ -173,13 +173,20 @@ def test_squatted_runtime_fallback_says_how_to_fix(bare_env, squatted_fallback):
     del env["XDG_RUNTIME_DIR"]
     home = pwd.getpwuid(os.getuid()).pw_dir
     before = set(os.listdir(home))
-    p = subprocess.run([MINO, "status"], env=env, capture_output=True, timeout=30,
+    # a command that needs the socket: one error line on stderr
+    p = subprocess.run([MINO, "list"], env=env, capture_output=True, timeout=30,
                        stdin=subprocess.DEVNULL)
     assert p.returncode != 0
     assert is_one_line_error(p.stderr), p.stderr
     err = p.stderr.decode()
     assert squatted_fallback in err, err
     assert "set XDG_RUNTIME_DIR" in err and "removed" in err, err
+    # `mino status` reports it among the facts it prints, and fails
+    p = subprocess.run([MINO, "status"], env=env, capture_output=True, timeout=30,
+                       stdin=subprocess.DEVNULL)
+    assert p.returncode != 0
+    out = p.stdout.decode()
+    assert squatted_fallback in out and "set XDG_RUNTIME_DIR" in out, out
     # never a fallback to the home directory
     assert set(os.listdir(home)) == before
     assert not os.path.exists(os.path.join(home, "mino.sock"))
