@@ -416,6 +416,8 @@ cmd_run_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	}
 	if (name != NULL && !name_is_valid(name))
 		return cmd_usage_error(&cmd_run_entry, "invalid session name `%s`", name);
+	if (image != NULL && json_object_get(flags, "container.layers") != NULL)
+		return cmd_usage_error(&cmd_run_entry, "`--layers` conflicts with `--image`: give one of them");
 	if (network != NULL && strcmp(network, "bridge") != 0 && strcmp(network, "host") != 0 &&
 	    strcmp(network, "none") != 0)
 		return cmd_usage_error(&cmd_run_entry, "invalid network mode `%s` (bridge, host or none)",

@@ -354,7 +354,6 @@ static const struct {
 	{ "credentials.azure.enabled", "Azure credentials", "--no-azure" },
 	{ "container.network_preset", "network presets", NULL },
 	{ "container.network_allow", "network allowlists", NULL },
-	{ "container.layers", "layers", NULL },
 };
 
 static bool

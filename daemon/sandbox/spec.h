@@ -18,6 +18,8 @@
 #include "cfgkeys.h"
 #include "error.h"
 
+struct layer_set;
+
 /* All strings owned; vectors NULL-terminated and owned. */
 struct sandbox_spec {
 	char *name;
@@ -37,6 +39,12 @@ struct sandbox_spec {
 	bool tty;
 	bool detach;
 	unsigned rows, cols;
+	/* Layers (layers.h): NULL for a plain image; then `image` is their base.
+	 * cache_paths: every layer's [cache] paths, in order (for the caches
+	 * part: cache volumes).  trust_local: --trust-local (project layers). */
+	struct layer_set *layers;
+	char **cache_paths;
+	bool trust_local;
 };
 
 void sandbox_spec_free(struct sandbox_spec *spec);
