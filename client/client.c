@@ -355,7 +355,10 @@ client_write_all(struct client *c, const char *data, size_t len, struct mino_err
 	return 0;
 }
 
-/* Reads until one whole message is parsed into *msg. */
+#define CLIENT_INTERRUPTED (-2)
+
+/* Reads until one whole message is parsed into *msg; CLIENT_INTERRUPTED
+ * when a read is interrupted and *c->interrupted is set. */
 static int
 client_read_message(struct client *c, struct rpc_msg *msg, struct mino_error **err)
 {
@@ -377,6 +380,8 @@ client_read_message(struct client *c, struct rpc_msg *msg, struct mino_error **e
 		space = frame_reader_space(&c->reader, CLIENT_READ_SIZE, &room);
 		n = read(c->fd, space, room);
 		if (n < 0) {
+			if (errno == EINTR && c->interrupted != NULL && *c->interrupted)
+				return CLIENT_INTERRUPTED;
 			if (errno == EINTR)
 				continue;
 			return mino_make_error(err, MINO_E_IO, errno, "reading from minod");
@@ -395,7 +400,9 @@ client_request(struct client *c, const char *method, json_t *params, json_t **re
 	_cleanup_free_ char *framed = NULL;
 	struct rpc_msg msg;
 	long long id = c->next_id++;
+	bool cancelled = false;
 	size_t len;
+	int rc;
 
 	req = rpc_request_new(id, method, params != NULL ? params : json_object());
 	framed = rpc_encode(req, &len);
@@ -405,8 +412,23 @@ client_request(struct client *c, const char *method, json_t *params, json_t **re
 	if (client_write_all(c, framed, len, err) < 0)
 		return -1;
 	for (;;) {
-		if (client_read_message(c, &msg, err) < 0)
+		rc = client_read_message(c, &msg, err);
+		if (rc == CLIENT_INTERRUPTED) {
+			if (cancelled)
+				continue;
+			cancelled = true;
+			if (client_notify(c, "$/cancelRequest", json_pack("{sI}", "id", (json_int_t)id), err) < 0)
+				return -1;
+			continue;
+		}
+		if (rc < 0)
 			return -1;
+		if (msg.kind == RPC_KIND_NOTIFICATION && c->on_progress != NULL && msg.method != NULL &&
+		    strcmp(msg.method, "session/progress") == 0) {
+			c->on_progress(msg.params, c->progress_arg);
+			rpc_msg_free(&msg);
+			continue;
+		}
 		if (msg.kind == RPC_KIND_NOTIFICATION) {
 			json_array_append(c->backlog, msg.root);
 			rpc_msg_free(&msg);
@@ -415,6 +437,8 @@ client_request(struct client *c, const char *method, json_t *params, json_t **re
 		if (msg.kind == RPC_KIND_RESPONSE && json_is_integer(msg.id) &&
 		    json_integer_value(msg.id) == id) {
 			log_debug("<- %s id %lld%s", method, id, msg.error != NULL ? " (error)" : "");
+			if (c->on_progress != NULL)
+				c->on_progress(NULL, c->progress_arg); /* the end: clear its line */
 			*reply = json_incref(msg.root);
 			rpc_msg_free(&msg);
 			return 0;

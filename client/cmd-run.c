@@ -14,6 +14,7 @@
 #include "jsonrpc.h"
 #include "mino-protocol.h"
 #include "names.h"
+#include "progress.h"
 #include "xalloc.h"
 
 static int cmd_run_exec(struct cmd_ctx *ctx, int argc, char **argv);
@@ -472,7 +473,12 @@ cmd_run_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	rc = cmd_connect(ctx, &c);
 	if (rc != 0)
 		return rc;
+	progress_guard_begin(c);
 	rc = cmd_run_create(c, params, term_is_interactive(), &result);
+	if (progress_guard_end(c) && rc != 0) {
+		client_free(c);
+		return 130; /* ^C: the create was cancelled, nothing started */
+	}
 	if (rc != 0) {
 		client_free(c);
 		return rc;

@@ -7,6 +7,7 @@ import os
 import subprocess
 import time
 
+import pexpect
 import pytest
 
 import minotest
@@ -314,3 +315,39 @@ def test_mino_image_keeps_project_owned_by_its_user(lenv):
         assert st.st_uid == os.getuid()
     finally:
         lenv.podman("rmi", "-f", tag)
+
+
+def test_client_prints_progress_lines_and_ctrl_c_cancels(lenv):
+    write_layer(lenv.user_layers, "quick", "echo quick-install-line\n")
+    p = lenv.mino("run", "--layers", "quick", "--", "true")
+    assert p.returncode == 0, p.stderr
+    err = p.stderr.decode().splitlines()
+    steps = [l for l in err if l.startswith("mino: image: STEP ")]
+    assert steps and steps[0].startswith("mino: image: STEP 1/"), err
+    assert "mino: image: quick-install-line" in err, err
+    # ^C during the build: exit 130, nothing tagged, nothing running.
+    write_layer(lenv.user_layers, "slow", "echo slow-start\nsleep 30\n")
+    proc = lenv.mino_popen("run", "--layers", "slow", "--", "true")
+    buf = b""
+    deadline = time.time() + 120 * SLOW
+    while b"slow-start" not in buf and time.time() < deadline:
+        chunk = os.read(proc.stderr.fileno(), 4096)
+        if not chunk:
+            break
+        buf += chunk
+    assert b"slow-start" in buf, buf
+    proc.send_signal(2)
+    rest = proc.communicate(timeout=60)[1]
+    assert proc.returncode == 130, (proc.returncode, buf + rest)
+    wait_for(lambda: lenv.podman("ps", "-a", "--external", "-q").stdout.strip() == b"", timeout=30)
+    assert len(composed_tags(lenv)) == 1  # only "quick"'s
+
+
+def test_progress_at_a_terminal_shows_step_n_of_m(lenv):
+    write_layer(lenv.user_layers, "tty1", "echo tty-install\n")
+    child = pexpect.spawn(minotest.MINO, ["run", "--layers", "tty1", "--", "true"], env=lenv.env,
+                          cwd=lenv.project, timeout=120 * SLOW)
+    child.expect(r"\[step 1 of \d+\] STEP 1/")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0, child.before
