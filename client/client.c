@@ -424,7 +424,7 @@ client_request(struct client *c, const char *method, json_t *params, json_t **re
 		if (rc < 0)
 			return -1;
 		if (msg.kind == RPC_KIND_NOTIFICATION && c->on_progress != NULL && msg.method != NULL &&
-		    strcmp(msg.method, "session/progress") == 0) {
+		    (strcmp(msg.method, "session/progress") == 0 || strcmp(msg.method, "image/progress") == 0)) {
 			c->on_progress(msg.params, c->progress_arg);
 			rpc_msg_free(&msg);
 			continue;

@@ -15,6 +15,20 @@
 
 static int cmd_status_exec(struct cmd_ctx *ctx, int argc, char **argv);
 static char *cmd_status_find_podman(void);
+
+/* One line: whether the mino base image exists, and how to build it. */
+static void
+cmd_status_base_image(const json_t *base)
+{
+	const char *name = json_string_value(json_object_get(base, "name"));
+
+	if (name == NULL)
+		return;
+	if (json_is_true(json_object_get(base, "present")))
+		printf("base image: %s (built)\n", name);
+	else
+		printf("base image: %s not built; build it with `mino image build base`\n", name);
+}
 static int cmd_status_daemon(struct client *c);
 
 static const struct option cmd_status_options[] = {
@@ -85,6 +99,7 @@ cmd_status_daemon(struct client *c)
 	printf("podman: %s (%s, runtime %s) at %s\n", version != NULL ? version : "?",
 		json_is_true(json_object_get(podman, "rootless")) ? "rootless" : "NOT rootless",
 		runtime != NULL ? runtime : "?", path != NULL ? path : "?");
+	cmd_status_base_image(json_object_get(result, "base_image"));
 	return CMD_EXIT_OK;
 }
 

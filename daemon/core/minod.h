@@ -133,5 +133,8 @@ extern const struct rpc_method rpc_session_stop_method;
 extern const struct rpc_method rpc_session_logs_method;
 extern const struct rpc_method rpc_config_resolve_method;
 extern const struct rpc_method rpc_config_trust_method;
+extern const struct rpc_method rpc_image_build_method;
+extern const struct rpc_method rpc_image_list_method;
+extern const struct rpc_method rpc_image_rm_method;
 
 #endif

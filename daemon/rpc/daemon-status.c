@@ -1,11 +1,14 @@
 /* rpc-daemon-status.c: daemon/status -> counts, paths and podman facts. */
+#include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "mino-build.h"
 #include "mino-protocol.h"
 #include "minod.h"
+#include "layers.h"
 #include "podman.h"
+#include "xalloc.h"
 
 static int rpc_daemon_status_exec(struct rpc_call *, json_t **, struct mino_error **);
 
@@ -46,29 +49,76 @@ rpc_daemon_status_result(void)
 		"podman", rpc_daemon_status_podman());
 }
 
-/* Right after start the podman probe may still be running: answer once it
- * has finished, so a fresh daemon never reports podman as missing. */
+/* The answer waits for the podman probe right after start (so a fresh
+ * daemon never reports podman as missing) and for `podman image exists`
+ * of the base image (`base_image`: {name, present}). */
+struct rpc_daemon_status_wait {
+	struct rpc_deferred *d;
+	unsigned pending;
+	int base_present;            /* -1 unknown */
+};
+
+static void
+rpc_daemon_status_step(struct rpc_daemon_status_wait *w)
+{
+	const char *base = getenv("MINO_BASE_IMAGE");
+	json_t *result;
+	struct mino_error *err = NULL;
+
+	if (--w->pending > 0)
+		return;
+	result = rpc_daemon_status_result();
+	if (result == NULL) {
+		mino_make_error(&err, MINO_E_INTERNAL, 0, "cannot build the reply");
+		rpc_deferred_error(w->d, err);
+		mino_error_release(&err);
+		free(w);
+		return;
+	}
+	if (w->base_present >= 0)
+		json_object_set_new(result, "base_image", json_pack("{s:s, s:b}", "name",
+		    base != NULL && base[0] != '\0' ? base : LAYERS_DEFAULT_BASE, "present", w->base_present));
+	rpc_deferred_reply(w->d, result);
+	free(w);
+}
+
 static void
 rpc_daemon_status_probed_cb(void *arg)
 {
-	struct rpc_deferred *d = arg;
-	json_t *result = rpc_daemon_status_result();
-	struct mino_error *err = NULL;
+	rpc_daemon_status_step(arg);
+}
 
-	if (result == NULL) {
-		mino_make_error(&err, MINO_E_INTERNAL, 0, "cannot build the reply");
-		rpc_deferred_error(d, err);
-		mino_error_release(&err);
-		return;
-	}
-	rpc_deferred_reply(d, result);
+static void
+rpc_daemon_status_base_cb(struct podman_result *res, void *arg)
+{
+	struct rpc_daemon_status_wait *w = arg;
+
+	w->base_present = res->exit_status == 0 ? 1 : res->exit_status == 1 ? 0 : -1;
+	rpc_daemon_status_step(w);
 }
 
 static int
 rpc_daemon_status_exec(struct rpc_call *call, json_t **result, struct mino_error **err)
 {
-	if (!podman_facts.probed && minod.podman_path != NULL && call->id != NULL) {
-		podman_probe_wait(rpc_daemon_status_probed_cb, rpc_defer(call));
+	const char *base = getenv("MINO_BASE_IMAGE");
+	const char *argv[] = { "image", "exists", base != NULL && base[0] != '\0' ? base : LAYERS_DEFAULT_BASE,
+		NULL };
+	struct rpc_daemon_status_wait *w;
+	struct mino_error *perr = NULL;
+
+	if (minod.podman_path != NULL && call->id != NULL) {
+		w = xcalloc(1, sizeof *w);
+		w->d = rpc_defer(call);
+		w->base_present = -1;
+		w->pending = 1;
+		if (podman_capture(argv, rpc_daemon_status_base_cb, w, &perr) == 0)
+			w->pending++;
+		mino_error_release(&perr);
+		if (!podman_facts.probed) {
+			w->pending++;
+			podman_probe_wait(rpc_daemon_status_probed_cb, w);
+		}
+		rpc_daemon_status_step(w); /* this call's own share */
 		return RPC_DEFERRED;
 	}
 	*result = rpc_daemon_status_result();

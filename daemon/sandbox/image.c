@@ -160,7 +160,7 @@ image_missing(struct image_job *j, struct mino_error **err)
 {
 	const char *image = j->inspect;
 
-	if (strcmp(image, LAYERS_DEFAULT_BASE) == 0)
+	if (strcmp(image, LAYERS_DEFAULT_BASE) == 0 || j->ctx->spec->layers != NULL)
 		return mino_make_error(err, MINO_E_IMAGE_MISSING, 0,
 		    "the mino base image `%s` is not built yet; build it with `mino image build base`", image);
 	if (image_is_local_name(image) || j->pulled)
@@ -251,8 +251,7 @@ image_compose(struct image_job *j, const char *id, const char *user, struct mino
 	return compose_start(j->ctx->spec->layers, &base, &cb, j, &j->cw, err);
 }
 
-/* [0].Id, .Config.User, .Labels (or .Config.Labels) */
-static int
+int
 image_inspect_parse(const char *out, const char **id, const char **user, const char **home,
     const char **uid, json_t **root)
 {

@@ -314,6 +314,8 @@ def test_mino_image_keeps_project_owned_by_its_user(lenv):
         st = os.stat(os.path.join(lenv.project, "owned.txt"))
         assert st.st_uid == os.getuid()
     finally:
+        wait_for(lambda: lenv.podman("ps", "-a", "-q", "--filter", "ancestor=" + tag).stdout.strip() == b"",
+                 timeout=30)
         lenv.podman("rmi", "-f", tag)
 
 
@@ -351,3 +353,43 @@ def test_progress_at_a_terminal_shows_step_n_of_m(lenv):
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 0, child.before
+
+
+def test_image_commands_build_list_rm(lenv):
+    write_layer(lenv.user_layers, "cmdl", "echo cmd-layer-install\n")
+    p = lenv.mino("image", "build", "cmdl")
+    assert p.returncode == 0, p.stderr
+    tag = p.stdout.decode().strip()
+    assert tag.startswith("localhost/mino-composed-"), p.stdout
+    assert "mino: image: cmd-layer-install" in p.stderr.decode().splitlines(), p.stderr
+    assert composed_tags(lenv) == [tag]
+    p = lenv.mino("image", "list")
+    assert p.returncode == 0, p.stderr
+    rows = [l.split() for l in p.stdout.decode().splitlines()[1:]]
+    mine = [r for r in rows if r[0] == tag + ":latest"]
+    assert mine and mine[0][1] == "cmdl" and lenv.base_id.startswith(mine[0][2]), p.stdout
+    # Built already: a second build does not run install.sh again.
+    p = lenv.mino("image", "build", "cmdl")
+    assert p.returncode == 0 and "cmd-layer-install" not in p.stderr.decode(), p.stderr
+    p = lenv.mino("image", "rm", IMAGE.split(":")[0].replace("mino-busybox", "not-mino"))
+    assert p.returncode != 0 and "not one of mino's images" in p.stderr.decode(), p.stderr
+    p = lenv.mino("image", "rm", tag)
+    assert p.returncode == 0, p.stderr
+    assert composed_tags(lenv) == []
+    p = lenv.mino("image", "rm", tag)
+    assert p.returncode != 0 and is_one_line_error(p.stderr), p.stderr
+
+
+def test_status_says_whether_the_base_image_exists(lenv):
+    p = lenv.mino("status")
+    assert p.returncode == 0, p.stderr
+    assert "base image: %s (built)" % lenv.base in p.stdout.decode(), p.stdout
+    lenv.stop_daemon()
+    lenv.start_daemon(env={"MINO_BASE_IMAGE": "localhost/mino-test-nobase-" + lenv.token})
+    p = lenv.mino("status")
+    assert ("base image: localhost/mino-test-nobase-%s not built; build it with `mino image build base`"
+            % lenv.token) in p.stdout.decode(), p.stdout
+    write_layer(lenv.user_layers, "one", "true\n")
+    p = lenv.mino("run", "--layers", "one", "--", "true")
+    assert p.returncode != 0 and is_one_line_error(p.stderr), p.stderr
+    assert "mino image build base" in p.stderr.decode(), p.stderr
