@@ -85,6 +85,12 @@ compose_layer_lines(struct buf *b, const struct layer *l, size_t i)
 	}
 }
 
+static bool
+compose_user_ok(const char *u)
+{
+	return strspn(u, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.:-") == strlen(u);
+}
+
 char *
 compose_containerfile(const struct layer_set *ls, const struct compose_base *base)
 {
@@ -93,11 +99,11 @@ compose_containerfile(const struct layer_set *ls, const struct compose_base *bas
 	buf_printf(&b, "# mino composed image (generated)\nFROM %s\nUSER root\n", base->id);
 	for (size_t i = 0; i < ls->n; i++)
 		compose_layer_lines(&b, &ls->v[i], i);
-	if (base->user != NULL && base->user[0] != '\0') {
-		buf_printf(&b, "USER ");
-		compose_quote(&b, base->user);
-		buf_append(&b, "\n", 1);
-	}
+	/* The base's user back (USER takes no quotes: only a plain name or
+	 * uid[:gid]; anything else would leave root, so no USER line then
+	 * would be wrong: the build fails on the bad line instead). */
+	if (base->user != NULL && base->user[0] != '\0')
+		buf_printf(&b, "USER %s\n", compose_user_ok(base->user) ? base->user : "\"invalid user\"");
 	buf_printf(&b, "LABEL mino.composed=\"1\" mino.base.id=\"%s\" mino.base=", base->id);
 	compose_quote(&b, base->name);
 	buf_printf(&b, " mino.layers=\"");
