@@ -164,7 +164,8 @@ image_missing(struct image_job *j, struct mino_error **err)
 		return mino_make_error(err, MINO_E_IMAGE_MISSING, 0,
 		    "the mino base image `%s` is not built yet; build it with `mino image build base`", image);
 	if (image_is_local_name(image) || j->pulled)
-		return mino_make_error(err, MINO_E_IMAGE_MISSING, 0, "image `%s` not found locally", image);
+		return mino_make_error(err, MINO_E_IMAGE_MISSING, 0,
+		    "image `%s` not found locally (build it, or pull it with `podman pull`)", image);
 	return 1;
 }
 

@@ -224,7 +224,6 @@ def test_no_aws_overrides_config(menv):
 def test_unsupported_flags_fail_clearly(menv):
     for args, key in ((["--network-allow", "github.com:443"], "container.network_allow"),
                       (["--network-preset", "dev"], "container.network_preset"),
-                      (["--layers", "rust"], "container.layers"),
                       (["--aws"], "credentials.aws.enabled")):
         p = menv.mino("run", *args, "--", "true")
         assert p.returncode != 0, args

@@ -431,3 +431,36 @@ def test_builtin_layers_build_on_the_base(podman_env):
                         "sh", "-c", "node --version && tsc --version && uv --version && ruff --version",
                         timeout=1800)
     assert p.returncode == 0, p.stderr
+
+
+def base_image_reason():
+    """None when localhost/mino-base is there to test (MINO_TEST_BASE_IMAGE=1
+    builds it first: about 8 minutes here), else why the test is skipped."""
+    if minotest.podman_reason():
+        return minotest.podman_reason()
+    have = subprocess.run(["podman", "image", "exists", "localhost/mino-base"]).returncode == 0
+    if have:
+        return None
+    if os.environ.get("MINO_TEST_BASE_IMAGE") != "1":
+        return ("localhost/mino-base is not built: `mino image build base` (or MINO_TEST_BASE_IMAGE=1 "
+                "to build it here; it needs the Debian archive and the npm registry)")
+    p = subprocess.run(["bash", os.path.join(minotest.SRCDIR, "images", "base", "build.sh")])
+    assert p.returncode == 0, "images/base/build.sh failed"
+    return None
+
+
+def test_base_image_runs_as_developer_with_its_tools(podman_env):
+    reason = base_image_reason()
+    if reason:
+        pytest.skip(reason)
+    podman_env.start_daemon()
+    script = ("id -un; echo x > mine.txt && echo wrote; git --version; rg --version | head -1; "
+              "fd --version; zsh --version; node --version; claude --version")
+    p = podman_env.mino("run", "--image", "base", "--", "sh", "-c", script, timeout=300)
+    assert p.returncode == 0, p.stderr
+    out = p.stdout.decode().splitlines()
+    assert out[0] == "developer" and out[1] == "wrote", out
+    assert out[2].startswith("git version") and out[3].startswith("ripgrep"), out
+    assert out[4].startswith("fd") and out[5].startswith("zsh") and out[6].startswith("v18."), out
+    assert out[7].endswith("(Claude Code)") and out[7][0].isdigit(), out
+    assert os.stat(os.path.join(podman_env.project, "mine.txt")).st_uid == os.getuid()
