@@ -355,7 +355,10 @@ client_write_all(struct client *c, const char *data, size_t len, struct mino_err
 	return 0;
 }
 
-/* Reads until one whole message is parsed into *msg. */
+#define CLIENT_INTERRUPTED (-2)
+
+/* Reads until one whole message is parsed into *msg; CLIENT_INTERRUPTED
+ * when a read is interrupted and *c->interrupted is set. */
 static int
 client_read_message(struct client *c, struct rpc_msg *msg, struct mino_error **err)
 {
@@ -377,6 +380,8 @@ client_read_message(struct client *c, struct rpc_msg *msg, struct mino_error **e
 		space = frame_reader_space(&c->reader, CLIENT_READ_SIZE, &room);
 		n = read(c->fd, space, room);
 		if (n < 0) {
+			if (errno == EINTR && c->interrupted != NULL && *c->interrupted)
+				return CLIENT_INTERRUPTED;
 			if (errno == EINTR)
 				continue;
 			return mino_make_error(err, MINO_E_IO, errno, "reading from minod");
@@ -395,8 +400,9 @@ client_request(struct client *c, const char *method, json_t *params, json_t **re
 	_cleanup_free_ char *framed = NULL;
 	struct rpc_msg msg;
 	long long id = c->next_id++;
-	bool write_failed = false;
+	bool write_failed = false, cancelled = false;
 	size_t len;
+	int rc;
 
 	req = rpc_request_new(id, method, params != NULL ? params : json_object());
 	framed = rpc_encode(req, &len);
@@ -411,10 +417,25 @@ client_request(struct client *c, const char *method, json_t *params, json_t **re
 		write_failed = true;
 	}
 	for (;;) {
-		if (client_read_message(c, &msg, err) < 0) {
+		rc = client_read_message(c, &msg, err);
+		if (rc == CLIENT_INTERRUPTED) {
+			if (cancelled)
+				continue;
+			cancelled = true;
+			if (client_notify(c, "$/cancelRequest", json_pack("{sI}", "id", (json_int_t)id), err) < 0)
+				return -1;
+			continue;
+		}
+		if (rc < 0) {
 			if (write_failed)
 				mino_error_wrap(err, "writing to minod failed, then");
 			return -1;
+		}
+		if (msg.kind == RPC_KIND_NOTIFICATION && c->on_progress != NULL && msg.method != NULL &&
+		    (strcmp(msg.method, "session/progress") == 0 || strcmp(msg.method, "image/progress") == 0)) {
+			c->on_progress(msg.params, c->progress_arg);
+			rpc_msg_free(&msg);
+			continue;
 		}
 		if (msg.kind == RPC_KIND_NOTIFICATION) {
 			json_array_append(c->backlog, msg.root);
@@ -427,6 +448,8 @@ client_request(struct client *c, const char *method, json_t *params, json_t **re
 		    json_integer_value(msg.id) == id) ||
 		    (msg.error != NULL && (msg.id == NULL || json_is_null(msg.id)))) {
 			log_debug("<- %s id %lld%s", method, id, msg.error != NULL ? " (error)" : "");
+			if (c->on_progress != NULL)
+				c->on_progress(NULL, c->progress_arg); /* the end: clear its line */
 			*reply = json_incref(msg.root);
 			rpc_msg_free(&msg);
 			return 0;

@@ -16,6 +16,14 @@ struct client {
 	struct frame_reader reader; /* bytes read past the last reply stay here */
 	long long next_id;
 	json_t *backlog;            /* notifications that arrived while waiting */
+	/* Optional, for a request in flight: session/progress notifications
+	 * go to on_progress instead of the backlog; when *interrupted becomes
+	 * non-zero (a SIGINT handler without SA_RESTART), the request is
+	 * cancelled once ($/cancelRequest) and its -32800 reply awaited.
+	 * on_progress(NULL) says the reply has come. */
+	void (*on_progress)(const json_t *params, void *arg);
+	void *progress_arg;
+	volatile int *interrupted;
 };
 
 /* Connects to the socket, starting minod first if `start` and nothing

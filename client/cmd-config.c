@@ -517,6 +517,42 @@ cmd_config_trust_rpc(struct cmd_ctx *ctx, const char *path, const char *sha256,
 	return rc;
 }
 
+/* A layer directory (layer.toml inside): its whole tree is trusted, by
+ * the hash minod computes (config/trust {layer: true}). */
+static bool
+cmd_config_is_layer(const char *dir)
+{
+	_cleanup_free_ char *toml = xasprintf("%s/layer.toml", dir);
+	struct stat st;
+
+	return lstat(toml, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+static int
+cmd_config_trust_layer(struct cmd_ctx *ctx, const char *dir)
+{
+	_cleanup_json_ json_t *result = NULL;
+	_cleanup_free_ char *canon = realpath(dir, NULL);
+	struct mino_error *err = NULL;
+	struct client *c = NULL;
+	int rc;
+
+	if (canon == NULL) {
+		fprintf(stderr, "mino: cannot trust `%s`: %s\n", dir, strerror(errno));
+		return CMD_EXIT_ERROR;
+	}
+	rc = cmd_connect(ctx, &c);
+	if (rc != 0)
+		return rc;
+	rc = client_call(c, "config/trust", json_pack("{s:s, s:b}", "path", canon, "layer", true), &result, &err);
+	client_free(c);
+	if (rc < 0)
+		return cmd_report(&err);
+	printf("trusted layer %s (sha256 %s)\n", json_string_value(json_object_get(result, "path")),
+		json_string_value(json_object_get(result, "sha256")));
+	return CMD_EXIT_OK;
+}
+
 static int
 cmd_config_trust(struct cmd_ctx *ctx, const struct cmd_config_opts *o)
 {
@@ -531,6 +567,8 @@ cmd_config_trust(struct cmd_ctx *ctx, const struct cmd_config_opts *o)
 
 	if (o->argc > 1)
 		return cmd_usage_error(&cmd_config_entry, "unexpected argument `%s`", o->argv[1]);
+	if (o->argc == 1 && cmd_config_is_layer(o->argv[0]))
+		return cmd_config_trust_layer(ctx, o->argv[0]);
 	if (o->argc == 1 && stat(o->argv[0], &st) == 0 && S_ISDIR(st.st_mode))
 		path = xasprintf("%s/%s", o->argv[0], CFGFILE_LOCAL_NAME);
 	else if (o->argc == 1)

@@ -17,6 +17,7 @@
 #include "names.h"
 #include "projectdir.h"
 #include "netrule.h"
+#include "progress.h"
 #include "xalloc.h"
 
 extern char **environ;
@@ -539,6 +540,8 @@ cmd_run_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		return CMD_EXIT_USAGE;
 	if (name != NULL && !name_is_valid(name))
 		return cmd_usage_error(&cmd_run_entry, "invalid session name `%s`", name);
+	if (image != NULL && json_object_get(flags, "container.layers") != NULL)
+		return cmd_usage_error(&cmd_run_entry, "`--layers` conflicts with `--image`: give one of them");
 	if (network != NULL && !network_is_valid(network))
 		return cmd_usage_error(&cmd_run_entry,
 		    "invalid network mode `%s` (bridge, host, none or a podman network's name)", network);
@@ -604,7 +607,12 @@ cmd_run_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	rc = cmd_connect(ctx, &c);
 	if (rc != 0)
 		return rc;
+	progress_guard_begin(c);
 	rc = cmd_run_create(c, params, term_is_interactive(), &result);
+	if (progress_guard_end(c) && rc != 0) {
+		client_free(c);
+		return 130; /* ^C: the create was cancelled, nothing started */
+	}
 	if (rc != 0) {
 		client_free(c);
 		return rc;

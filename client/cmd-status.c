@@ -19,6 +19,20 @@ static bool cmd_status_prereqs(void);
 static void cmd_status_daemon(struct client *c);
 static void cmd_status_no_daemon(void);
 
+/* One line: whether the mino base image exists, and how to build it. */
+static void
+cmd_status_base_image(const json_t *base)
+{
+	const char *name = json_string_value(json_object_get(base, "name"));
+
+	if (name == NULL)
+		return;
+	if (json_is_true(json_object_get(base, "present")))
+		printf("base image: %s (built)\n", name);
+	else
+		printf("base image: %s not built; build it with `mino image build base`\n", name);
+}
+
 static const struct option cmd_status_options[] = {
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
@@ -122,6 +136,7 @@ cmd_status_daemon(struct client *c)
 	else
 		printf("minod's podman: not found in minod's PATH\n");
 	cmd_status_caches(c);
+	cmd_status_base_image(json_object_get(result, "base_image"));
 }
 
 static void

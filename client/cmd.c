@@ -51,6 +51,7 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_network_entry,
 	&cmd_help_entry,
 	&cmd_version_entry,
+	&cmd_image_entry,
 	NULL,
 };
 

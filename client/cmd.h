@@ -44,6 +44,7 @@ extern const struct cmd_entry cmd_run_entry;
 extern const struct cmd_entry cmd_exec_entry;
 extern const struct cmd_entry cmd_list_entry;
 extern const struct cmd_entry cmd_stop_entry;
+extern const struct cmd_entry cmd_image_entry;
 extern const struct cmd_entry cmd_logs_entry;
 extern const struct cmd_entry cmd_status_entry;
 extern const struct cmd_entry cmd_attach_entry;

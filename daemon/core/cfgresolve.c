@@ -355,7 +355,6 @@ static const struct {
 	{ "credentials.aws.enabled", "AWS credentials", "--no-aws" },
 	{ "credentials.gcp.enabled", "GCP credentials", "--no-gcp" },
 	{ "credentials.azure.enabled", "Azure credentials", "--no-azure" },
-	{ "container.layers", "layers", NULL },
 };
 
 static bool

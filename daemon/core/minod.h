@@ -96,6 +96,10 @@ struct rpc_deferred *rpc_defer(struct rpc_call *call);
 void rpc_deferred_reply(struct rpc_deferred *d, json_t *result /* stolen, NULL = {} */);
 void rpc_deferred_error(struct rpc_deferred *d, const struct mino_error *err);
 /* Frees d after either of the above; also answers -32800 if cancelled. */
+/* $/cancelRequest for it runs cb(arg) after the -32800 answer (the method
+ * stops its work; its later reply is dropped). */
+void rpc_deferred_on_cancel(struct rpc_deferred *d, void (*cb)(void *arg), void *arg);
+struct conn *rpc_deferred_conn(const struct rpc_deferred *d);
 
 /* ---------- sessions (session.c and friends) ---------- */
 /* Called once after the socket listens: loads records, reconciles with
@@ -134,5 +138,8 @@ extern const struct rpc_method rpc_cache_list_method;
 extern const struct rpc_method rpc_cache_info_method;
 extern const struct rpc_method rpc_cache_gc_method;
 extern const struct rpc_method rpc_cache_clear_method;
+extern const struct rpc_method rpc_image_build_method;
+extern const struct rpc_method rpc_image_list_method;
+extern const struct rpc_method rpc_image_rm_method;
 
 #endif

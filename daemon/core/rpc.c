@@ -23,6 +23,9 @@ static const struct rpc_method *const rpc_method_table[] = {
 	&rpc_config_trust_method,       /* config/trust */
 	&rpc_daemon_shutdown_method,    /* daemon/shutdown */
 	&rpc_daemon_status_method,      /* daemon/status */
+	&rpc_image_build_method,        /* image/build */
+	&rpc_image_list_method,         /* image/list */
+	&rpc_image_rm_method,           /* image/rm */
 	&rpc_mino_hello_method,         /* mino/hello */
 	&rpc_session_attach_method,     /* session/attach */
 	&rpc_session_create_method,     /* session/create */
@@ -43,6 +46,8 @@ struct rpc_deferred {
 	json_t *id;              /* owned copy; NULL for a notification */
 	char *method;
 	bool cancelled;          /* answered -32800; later replies are dropped */
+	void (*on_cancel)(void *arg); /* told after the -32800 answer */
+	void *cancel_arg;
 	struct rpc_deferred *prev, *next;
 };
 
@@ -281,6 +286,19 @@ rpc_deferred_reply(struct rpc_deferred *d, json_t *result)
 }
 
 void
+rpc_deferred_on_cancel(struct rpc_deferred *d, void (*cb)(void *arg), void *arg)
+{
+	d->on_cancel = cb;
+	d->cancel_arg = arg;
+}
+
+struct conn *
+rpc_deferred_conn(const struct rpc_deferred *d)
+{
+	return d->conn;
+}
+
+void
 rpc_deferred_error(struct rpc_deferred *d, const struct mino_error *err)
 {
 	if (rpc_deferred_wanted(d))
@@ -317,6 +335,8 @@ rpc_cancel(struct conn *c, json_t *id)
 		mino_make_error(&err, RPC_REQUEST_CANCELLED, 0, "request cancelled");
 		rpc_reply_error(c, d->id, err);
 		mino_error_release(&err);
+		if (d->on_cancel != NULL)
+			d->on_cancel(d->cancel_arg); /* may answer (and free) d */
 		return 0;
 	}
 	return -1;

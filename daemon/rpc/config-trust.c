@@ -1,6 +1,7 @@
 /* rpc-config-trust.c: config/trust (PROTOCOL.md): record a project file's
  * canonical path and SHA-256 in the trust store. */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -9,6 +10,7 @@
 #include "cfgfile.h"
 #include "cfgresolve.h"
 #include "jsonrpc.h"
+#include "layers.h"
 #include "minod.h"
 #include "mino-protocol.h"
 #include "trust.h"
@@ -40,6 +42,23 @@ rpc_config_trust_path(const char *path, char **out, struct mino_error **err)
 	return 0;
 }
 
+/* A layer directory (layers.h): its canonical path and the hash of its
+ * whole tree. */
+static int
+rpc_config_trust_layer(const char *path, char **canon, char sha[TRUST_HEX_LEN + 1], struct mino_error **err)
+{
+	char buf[PATH_MAX];
+
+	if (path[0] != '/')
+		return mino_make_error(err, MINO_E_INVALID_ARGUMENT, 0, "`%s` is not an absolute path", path);
+	if (realpath(path, buf) == NULL)
+		return mino_make_error(err, MINO_E_IO, errno, "`%s`", path);
+	if (layers_tree_hash(buf, sha, err) < 0)
+		return -1;
+	*canon = xstrdup(buf);
+	return 0;
+}
+
 static int
 rpc_config_trust_record(const char *canon, const char *sha256, struct mino_error **err)
 {
@@ -61,11 +80,17 @@ rpc_config_trust_exec(struct rpc_call *call, json_t **result, struct mino_error 
 	_cleanup_free_ char *file = NULL;
 	_cleanup_free_ char *canon = NULL;
 	char sha[TRUST_HEX_LEN + 1];
+	bool layer = false;
 	json_t *r, *a;
 
 	if (rpc_param_string(call->params, "path", true, &path, err) < 0 ||
 	    rpc_param_string(call->params, "sha256", false, &want, err) < 0 ||
-	    rpc_config_trust_path(path, &file, err) < 0 ||
+	    rpc_param_bool(call->params, "layer", false, &layer, err) < 0)
+		return -1;
+	if (layer) {
+		if (rpc_config_trust_layer(path, &canon, sha, err) < 0)
+			return -1;
+	} else if (rpc_config_trust_path(path, &file, err) < 0 ||
 	    trust_hash_file(file, &canon, sha, err) < 0)
 		return -1;
 	if (want != NULL && strcmp(want, sha) != 0)

@@ -55,8 +55,8 @@ rpc_session_create_warnings(struct sandbox_spec *spec, const struct cfgfile_repo
 	json_t *v;
 	size_t i;
 
-	for (char **o = spec->warnings; o != NULL && *o != NULL; o++)
-		json_array_append_new(w, json_string(*o));
+	for (char **l = spec->warnings; l != NULL && *l != NULL; l++)
+		json_array_append_new(w, json_string(*l)); /* the spec's own (skipped layers) */
 	json_array_foreach(w, i, v)
 		log_warn("%s", json_string_value(v));
 	strv_free(spec->warnings);
@@ -80,8 +80,10 @@ rpc_session_create_exec(struct rpc_call *call, json_t **result, struct mino_erro
 	if (rpc_param_bool(call->params, "attach", false, &attach, err) < 0 ||
 	    cfgresolve_params(call->params, &cfg, &report, &trust_local, err) < 0 ||
 	    rpc_session_create_gate(call, &report, err) < 0 ||
-	    cfgresolve_check_supported(&cfg, err) < 0 ||
-	    sandbox_spec_resolve(&spec, &cfg, err) < 0)
+	    cfgresolve_check_supported(&cfg, err) < 0)
+		goto out;
+	spec.trust_local = trust_local; /* project layers too */
+	if (sandbox_spec_resolve(&spec, &cfg, err) < 0)
 		goto out;
 	if (minod.podman_path == NULL) {
 		mino_make_error(err, MINO_E_PODMAN_MISSING, 0, "podman not found in minod's PATH");

@@ -264,5 +264,6 @@ part_opts_free(struct part_opts *o)
 		for (char **e = o->env; *e != NULL; e++)
 			explicit_bzero(*e, strlen(*e));
 	strv_free(o->env);
+	free(o->image);
 	memset(o, 0, sizeof *o);
 }

@@ -39,6 +39,7 @@ struct parts;
 struct part_opts {
 	char **args;      /* extra `podman create` options, e.g. "--tmpfs=/x", "--label=k=v", "--dns=IP" */
 	char **env;       /* KEY=VALUE for the env file (never on a command line) */
+	char *image;      /* the image to run instead of the spec's (a composed one), or NULL */
 };
 
 struct part_ops {

@@ -41,6 +41,8 @@ struct podman_capture {
 	struct podman_result res;
 	podman_done_cb cb;
 	void *arg;
+	podman_line_cb line_cb;   /* optional: each line of stdout and stderr as it comes */
+	struct buf partial[2];
 	LIST_ENTRY(podman_capture) link;
 };
 
@@ -323,6 +325,12 @@ podman_capture(const char *const *argv, podman_done_cb done, void *arg, struct m
 }
 
 void
+podman_capture_on_line(struct podman_capture *pc, podman_line_cb cb)
+{
+	pc->line_cb = cb;
+}
+
+void
 podman_capture_kill(struct podman_capture *pc, int sig)
 {
 	if (!pc->exited)
@@ -397,6 +405,26 @@ podman_alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *b)
 	b->len = sizeof podman_readbuf;
 }
 
+/* Lines (without their end; \r ends one too, for progress bars) to the
+ * line callback; a line longer than 4 KiB is cut. */
+static void
+podman_split_lines(struct podman_capture *pc, struct buf *part, const char *data, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (data[i] != '\n' && data[i] != '\r') {
+			if (part->len < 4096)
+				buf_append(part, &data[i], 1);
+			continue;
+		}
+		if (part->len == 0)
+			continue;
+		buf_reserve(part, 1);
+		part->data[part->len] = '\0';
+		pc->line_cb(part->data, pc->arg);
+		part->len = 0;
+	}
+}
+
 static void
 podman_read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
 {
@@ -408,6 +436,8 @@ podman_read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
 
 	if (nread > 0) {
 		n = (size_t)nread;
+		if (pc->line_cb != NULL)
+			podman_split_lines(pc, &pc->partial[is_out ? 0 : 1], b->base, n);
 		if (dst->len + n > max)
 			n = max - dst->len;
 		if (n > 0)
@@ -417,6 +447,8 @@ podman_read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
 	if (nread == 0)
 		return;
 	uv_read_stop(s);
+	if (pc->line_cb != NULL && pc->partial[is_out ? 0 : 1].len > 0)
+		podman_split_lines(pc, &pc->partial[is_out ? 0 : 1], "\n", 1);
 	if (is_out)
 		pc->out_eof = true;
 	else
@@ -462,6 +494,8 @@ podman_close_cb(uv_handle_t *h)
 	podman_ncaptures--;
 	buf_free(&pc->res.out);
 	buf_free(&pc->res.err);
+	buf_free(&pc->partial[0]);
+	buf_free(&pc->partial[1]);
 	free(pc);
 }
 

@@ -30,6 +30,10 @@ struct podman_capture;
 int podman_capture_start(const char *const *argv, podman_done_cb done, void *arg,
     struct podman_capture **out, struct mino_error **err);
 void podman_capture_kill(struct podman_capture *pc, int sig);
+/* Also hand each line of its stdout and stderr to `cb` (with done's arg)
+ * as it arrives (a build's or a pull's progress). */
+typedef void (*podman_line_cb)(const char *line, void *arg);
+void podman_capture_on_line(struct podman_capture *pc, podman_line_cb cb);
 
 /* Fire and forget (e.g. `rm -f`): failures are logged at debug level. */
 void podman_run_quiet(const char *const *argv);

@@ -7,7 +7,10 @@
 #include <sys/stat.h>
 
 #include "jsonrpc.h"
+#include "layers.h"
+#include "cfgresolve.h"
 #include "minod.h"
+#include "trust.h"
 #include "mino-protocol.h"
 #include "names.h"
 #include "netpresets.h"
@@ -36,6 +39,9 @@ sandbox_spec_free(struct sandbox_spec *spec)
 	free(spec->config_global);
 	free(spec->config_local);
 	strv_free(spec->cache.paths);
+	if (spec->layers != NULL)
+		layers_set_free(spec->layers);
+	free(spec->layers);
 	memset(spec, 0, sizeof *spec);
 }
 
@@ -237,12 +243,55 @@ sandbox_spec_egress(struct sandbox_spec *spec, const struct cfg *cfg, struct min
 	return 0;
 }
 
+/* The image or the layers (layers.h), resolved and loaded now. */
+static int
+sandbox_spec_image(struct sandbox_spec *spec, const struct cfg *cfg, struct mino_error **err)
+{
+	const char *base = getenv("MINO_BASE_IMAGE");
+	_cleanup_free_ char *user = layers_user_dir();
+	_cleanup_free_ char *builtin = layers_builtin_dir();
+	_cleanup_free_ char *store = cfgresolve_trust_store();
+	struct trust_store ts = { 0 };
+	struct layers_where w = { 0 };
+	char **names = NULL;
+	int r;
+
+	if (base == NULL || base[0] == '\0')
+		base = LAYERS_DEFAULT_BASE;
+	if (layers_choose(cfg, base, &names, &spec->image, err) < 0)
+		return -1;
+	if (image_validate(spec->image, err) < 0) {
+		strv_free(names);
+		return mino_error_wrap(err, "container.image");
+	}
+	if (names == NULL)
+		return 0;
+	if (trust_store_load(&ts, store, err) < 0) {
+		strv_free(names);
+		return -1;
+	}
+	w.project_dir = spec->project_dir;
+	w.user_dir = user;
+	w.builtin_dir = builtin;
+	w.trust = &ts;
+	w.trust_local = spec->trust_local;
+	spec->layers = xcalloc(1, sizeof *spec->layers);
+	r = layers_resolve(names, &w, spec->layers, &spec->warnings, err);
+	trust_store_free(&ts);
+	strv_free(names);
+	if (r < 0)
+		return -1;
+	for (size_t i = 0; i < spec->layers->n; i++)
+		for (char **c = spec->layers->v[i].cache_paths; c != NULL && *c != NULL; c++)
+			strv_push(&spec->cache.paths, xstrdup(*c));
+	return 0;
+}
+
 int
 sandbox_spec_resolve(struct sandbox_spec *spec, const struct cfg *cfg, struct mino_error **err)
 {
-	spec->image = xstrdup(cfg_string(cfg, "container.image"));
-	if (image_validate(spec->image, err) < 0)
-		return mino_error_wrap(err, "container.image");
+	if (sandbox_spec_image(spec, cfg, err) < 0)
+		return -1;
 	spec->network = xstrdup(cfg_string(cfg, "container.network"));
 	if (network_validate(spec->network, err) < 0)
 		return mino_error_wrap(err, "container.network");

@@ -18,6 +18,8 @@
 #include "cfgkeys.h"
 #include "error.h"
 
+struct layer_set;
+
 /* All strings owned; vectors NULL-terminated and owned. */
 struct sandbox_spec {
 	char *name;
@@ -49,6 +51,10 @@ struct sandbox_spec {
 		 * a volume of its own at that path.  Owned. */
 		char **paths;
 	} cache;
+	/* Layers (layers.h): NULL for a plain image; then `image` is their base.
+	 * Their [cache] paths go to cache.paths.  trust_local: --trust-local (project layers). */
+	struct layer_set *layers;
+	bool trust_local;
 };
 
 void sandbox_spec_free(struct sandbox_spec *spec);

@@ -166,8 +166,56 @@ session_parts_prepared(struct parts *p, const struct mino_error *err, void *owne
 	session_create_continue(s);
 }
 
+/* podman's line as a JSON string: bytes that are not UTF-8 become '?'. */
+static json_t *
+session_progress_text(const char *line)
+{
+	json_t *j = json_string(line);
+	char *copy;
+
+	if (j != NULL)
+		return j;
+	copy = xstrdup(line);
+	for (char *c = copy; *c != '\0'; c++)
+		if ((unsigned char)*c >= 0x80 || (unsigned char)*c < 0x20)
+			*c = '?';
+	j = json_string(copy);
+	free(copy);
+	return j;
+}
+
+/* A part's progress (an image build or pull, line by line) to the
+ * creator: session/progress (PROTOCOL.md). */
+static void
+session_parts_progress(struct parts *p, const char *part, const char *message, void *owner)
+{
+	struct session *s = owner;
+	json_t *params;
+
+	(void)p;
+	if (s->create_reply == NULL)
+		return;
+	params = json_object();
+	json_object_set_new(params, "session", json_string(s->spec.name));
+	json_object_set_new(params, "part", json_string(part));
+	json_object_set_new(params, "line", session_progress_text(message));
+	conn_notify(rpc_deferred_conn(s->create_reply), "session/progress", params);
+}
+
+/* $/cancelRequest for the create: a prepare in flight stops (a build
+ * shared with another session goes on for it). */
+static void
+session_create_cancelled(void *arg)
+{
+	struct session *s = arg;
+
+	if (s->phase == SESSION_PREPARING && s->parts != NULL && parts_preparing(s->parts))
+		parts_cancel(s->parts);
+}
+
 static const struct parts_callbacks session_parts_callbacks = {
 	.on_prepared = session_parts_prepared,
+	.on_progress = session_parts_progress,
 };
 
 static int
@@ -226,6 +274,7 @@ session_create(struct rpc_call *call, struct session *s, bool attach, json_t **r
 	json_object_set_new(a, "command", strv_to_json(s->spec.command));
 	audit_event_if(!s->spec.no_audit, "session.created", a);
 	s->create_reply = rpc_defer(call);
+	rpc_deferred_on_cancel(s->create_reply, session_create_cancelled, s);
 	s->parts = parts_new(parts_table, &s->spec, &session_parts_callbacks, s);
 	session_ref(s);
 	if (parts_prepare(s->parts, err) < 0) {

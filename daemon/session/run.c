@@ -109,6 +109,7 @@ int
 session_start(struct session *s, struct mino_error **err)
 {
 	struct part_opts po = { 0 };
+	struct sandbox_spec run_spec;
 	struct podman_mounts mounts;
 	struct container_opts o = session_container_opts;
 	char **args = NULL;
@@ -120,7 +121,10 @@ session_start(struct session *s, struct mino_error **err)
 		goto out;
 	mounts.rundir = s->rundir;
 	mounts.entry = minod.entry_path;
-	args = podman_create_argv(&s->spec, &mounts, po.args,
+	run_spec = s->spec; /* shallow: the parts may name another image (a composed one) */
+	if (po.image != NULL)
+		run_spec.image = po.image;
+	args = podman_create_argv(&run_spec, &mounts, po.args,
 	    podman_limits_ignored() ? PODMAN_ARGV_NO_PIDS_LIMIT : 0);
 	o.create_args = args;
 	o.name = s->spec.name;

@@ -222,8 +222,7 @@ def test_no_aws_overrides_config(menv):
 
 
 def test_unsupported_flags_fail_clearly(menv):
-    for args, key in ((["--layers", "rust"], "container.layers"),
-                      (["--aws"], "credentials.aws.enabled")):
+    for args, key in ((["--aws"], "credentials.aws.enabled"),):
         p = menv.mino("run", *args, "--", "true")
         assert p.returncode != 0, args
         assert is_one_line_error(p.stderr), p.stderr
