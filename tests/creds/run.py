@@ -1,0 +1,76 @@
+#!/usr/bin/python3
+"""Runs the credential test driver (argv[1]) against local fake STS
+servers: one plain HTTP, one HTTPS with a self-signed certificate made
+here with `openssl req`.  Everything listens on 127.0.0.1 only.  The
+driver's TAP output is passed through; its exit status is ours.
+MINO_CREDS_WRAPPER (e.g. "valgrind --error-exitcode=1") wraps the driver."""
+import json
+import os
+import shlex
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+KEYS = {
+    "AKIAFAKESTATIC000001": "fakeSecretKey0000000000000000000000000001",
+    "AKIAFAKESTATIC000002": "fakeSecretKey0000000000000000000000000002",
+    "AKIAFAKEPROCESS00001": "fakeSecretKey000000000000000000000process",
+}
+
+
+def start_fake(tmp, name, extra):
+    port_file = os.path.join(tmp, name + ".port")
+    log = os.path.join(tmp, name + ".log")
+    open(log, "w").close()
+    p = subprocess.Popen([sys.executable, os.path.join(HERE, "fake_sts.py"), "--port-file", port_file,
+                          "--log", log, "--keys", os.path.join(tmp, "keys.json")] + extra)
+    for _ in range(200):
+        if os.path.exists(port_file):
+            with open(port_file) as f:
+                return p, int(f.read()), log
+        if p.poll() is not None:
+            raise SystemExit(f"fake {name} exited with {p.returncode}")
+        time.sleep(0.05)
+    p.kill()
+    raise SystemExit(f"fake {name} did not start")
+
+
+def main():
+    driver = sys.argv[1]
+    with tempfile.TemporaryDirectory(prefix="mino-creds-") as tmp:
+        with open(os.path.join(tmp, "keys.json"), "w") as f:
+            json.dump(KEYS, f)
+        cert, key = os.path.join(tmp, "cert.pem"), os.path.join(tmp, "key.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
+                        "-out", cert, "-days", "1", "-subj", "/CN=127.0.0.1",
+                        "-addext", "subjectAltName=IP:127.0.0.1"], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        cases = os.path.join(tmp, "sigv4-cases.tsv")
+        subprocess.run([sys.executable, os.path.join(HERE, "sigv4_cases.py"), cases], check=True)
+        plain, plain_port, plain_log = start_fake(tmp, "sts", [])
+        tls, tls_port, tls_log = start_fake(tmp, "sts-tls", ["--cert", cert, "--key", key])
+        try:
+            env = dict(os.environ)
+            env.update({
+                "FAKE_STS_URL": f"http://127.0.0.1:{plain_port}",
+                "FAKE_STS_LOG": plain_log,
+                "FAKE_STS_TLS_URL": f"https://127.0.0.1:{tls_port}",
+                "FAKE_STS_TLS_LOG": tls_log,
+                "FAKE_CA": cert,
+                "FAKE_KEYS": os.path.join(tmp, "keys.json"),
+                "SIGV4_CASES": cases,
+                "CREDS_TMP": tmp,
+            })
+            wrapper = shlex.split(os.environ.get("MINO_CREDS_WRAPPER", ""))
+            rc = subprocess.run(wrapper + [driver], env=env).returncode
+        finally:
+            for p in (plain, tls):
+                p.terminate()
+                p.wait()
+    return rc
+
+
+if __name__ == "__main__":
+    sys.exit(main())
