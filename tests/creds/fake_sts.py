@@ -242,12 +242,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
             xml = (f'<{action}Response xmlns="{NS}">\n  <{result}>\n{inner}  </{result}>\n'
                    f"  <ResponseMetadata>\n    <RequestId>{rand('0123456789abcdef', 32)}</RequestId>\n"
                    f"  </ResponseMetadata>\n</{action}Response>\n")
-            self.send(200, xml)
+            status, answer = 200, xml
         except StsError as e:
             record["error"] = e.code
-            self.send(e.status, error_xml(e.code, e.message))
+            status, answer = e.status, error_xml(e.code, e.message)
+        # Logged before answering: the client reads the log once answered.
         with LOCK, open(ARGS.log, "a") as f:
             f.write(json.dumps(record) + "\n")
+        self.send(status, answer)
 
 
 class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
