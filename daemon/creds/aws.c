@@ -380,38 +380,6 @@ aws_env_free(char **env)
 	free(env);
 }
 
-/* What helpers get: the client's environment, plus PATH and HOME when it
- * has none (minod's; neither is a secret). */
-static char **
-aws_child_env(const struct aws_mint *m)
-{
-	size_t n = 0, k;
-	char **v;
-
-	while (m->env[n] != NULL)
-		n++;
-	v = xcalloc(n + 3, sizeof *v);
-	for (k = 0; k < n; k++)
-		v[k] = m->env[k];
-	if (aws_env_get(m->env, "PATH") == NULL)
-		v[k++] = xasprintf("PATH=%s", getenv("PATH") != NULL ? getenv("PATH") : "/usr/local/bin:/usr/bin:/bin");
-	if (aws_env_get(m->env, "HOME") == NULL && getenv("HOME") != NULL)
-		v[k++] = xasprintf("HOME=%s", getenv("HOME"));
-	return v;
-}
-
-static void
-aws_child_env_free(const struct aws_mint *m, char **v)
-{
-	size_t n = 0;
-
-	while (m->env[n] != NULL)
-		n++;
-	for (size_t i = n; v[i] != NULL; i++)
-		free(v[i]);
-	free(v);
-}
-
 /* `aws` on the client's PATH, or NULL. */
 static char *
 aws_find_cli(char *const *env)
@@ -755,7 +723,7 @@ static int
 aws_start_helper(struct aws_mint *m, struct mino_error **err)
 {
 	char **argv;
-	char **env = aws_child_env(m);
+	char **env = capture_env_with_defaults((const char *const *)m->env);
 	struct capture_opts co = {
 		.loop = m->loop,
 		.env = (const char *const *)env,
@@ -767,7 +735,7 @@ aws_start_helper(struct aws_mint *m, struct mino_error **err)
 	if (m->process != NULL) {
 		argv = capture_split_words(m->process, err);
 		if (argv == NULL) {
-			aws_child_env_free(m, env);
+			capture_env_free(env);
 			return mino_error_wrap(err, "%s: credential_process", m->source);
 		}
 		co.what = "credential_process";
@@ -784,7 +752,7 @@ aws_start_helper(struct aws_mint *m, struct mino_error **err)
 	log_debug("aws: %s: running %s", m->source, co.what);
 	m->cap = capture_start(&co, err);
 	capture_argv_free(argv);
-	aws_child_env_free(m, env);
+	capture_env_free(env);
 	if (m->cap == NULL)
 		return mino_error_wrap(err, "%s", m->source);
 	return 0;

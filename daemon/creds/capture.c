@@ -290,3 +290,40 @@ capture_split_words(const char *line, struct mino_error **err)
 	}
 	return v;
 }
+
+static bool
+capture_env_has(const char *const *env, const char *name)
+{
+	size_t nl = strlen(name);
+
+	for (size_t i = 0; env != NULL && env[i] != NULL; i++)
+		if (strncmp(env[i], name, nl) == 0 && env[i][nl] == '=')
+			return true;
+	return false;
+}
+
+char **
+capture_env_with_defaults(const char *const *env)
+{
+	size_t n = 0, k;
+	char **v;
+
+	while (env != NULL && env[n] != NULL)
+		n++;
+	v = xcalloc(n + 3, sizeof *v);
+	for (k = 0; k < n; k++)
+		v[k] = xstrdup(env[k]);
+	if (!capture_env_has(env, "PATH"))
+		v[k++] = xasprintf("PATH=%s", getenv("PATH") != NULL ? getenv("PATH") : "/usr/local/bin:/usr/bin:/bin");
+	if (!capture_env_has(env, "HOME") && getenv("HOME") != NULL)
+		v[k++] = xasprintf("HOME=%s", getenv("HOME"));
+	return v;
+}
+
+void
+capture_env_free(char **env)
+{
+	for (size_t i = 0; env != NULL && env[i] != NULL; i++)
+		secret_free(env[i]);
+	free(env);
+}

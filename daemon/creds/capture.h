@@ -47,6 +47,12 @@ struct capture *capture_start(const struct capture_opts *o, struct mino_error **
 /* Kills the child; on_done never runs; frees itself after the exit. */
 void capture_cancel(struct capture *cp);
 
+/* A helper's environment: a copy of `env` (the client's) plus PATH and
+ * HOME from minod's own when env has none (neither is a secret).  Free
+ * with capture_env_free (zeroes every entry). */
+char **capture_env_with_defaults(const char *const *env);
+void capture_env_free(char **env);
+
 /* Splits a credential_process line as the AWS CLI does (POSIX shell
  * words: quotes and backslashes, no expansion).  NULL-terminated,
  * caller frees with capture_argv_free. */

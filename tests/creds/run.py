@@ -20,12 +20,22 @@ KEYS = {
 }
 
 
-def start_fake(tmp, name, extra):
+GCP_USER = {
+    "client_id": "fake-client.apps.googleusercontent.com",
+    "client_secret": "fake-client-secret-0001",
+    "refresh_token": "1//fake-refresh-token-0001",
+}
+GCP_SA_EMAIL = "runner@fake-project.iam.gserviceaccount.com"
+GCP_SA_KID = "0123456789abcdef0123456789abcdef01234567"
+
+
+def start_fake(tmp, name, extra, script="fake_sts.py"):
     port_file = os.path.join(tmp, name + ".port")
     log = os.path.join(tmp, name + ".log")
     open(log, "w").close()
-    p = subprocess.Popen([sys.executable, os.path.join(HERE, "fake_sts.py"), "--port-file", port_file,
-                          "--log", log, "--keys", os.path.join(tmp, "keys.json")] + extra)
+    common = ["--keys", os.path.join(tmp, "keys.json")] if script == "fake_sts.py" else []
+    p = subprocess.Popen([sys.executable, os.path.join(HERE, script), "--port-file", port_file,
+                          "--log", log] + common + extra)
     for _ in range(200):
         if os.path.exists(port_file):
             with open(port_file) as f:
@@ -49,8 +59,17 @@ def main():
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         cases = os.path.join(tmp, "sigv4-cases.tsv")
         subprocess.run([sys.executable, os.path.join(HERE, "sigv4_cases.py"), cases], check=True)
+        sa_key, sa_pub = os.path.join(tmp, "sa.pem"), os.path.join(tmp, "sa.pub")
+        subprocess.run(["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048",
+                        "-out", sa_key], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run(["openssl", "pkey", "-in", sa_key, "-pubout", "-out", sa_pub], check=True)
+        with open(os.path.join(tmp, "gcp-user.json"), "w") as f:
+            json.dump(GCP_USER, f)
         plain, plain_port, plain_log = start_fake(tmp, "sts", [])
         tls, tls_port, tls_log = start_fake(tmp, "sts-tls", ["--cert", cert, "--key", key])
+        gcp, gcp_port, gcp_log = start_fake(tmp, "gcp", ["--user", os.path.join(tmp, "gcp-user.json"),
+                                                         "--sa-pub", sa_pub, "--sa-email", GCP_SA_EMAIL,
+                                                         "--sa-kid", GCP_SA_KID], script="fake_gcp.py")
         try:
             env = dict(os.environ)
             env.update({
@@ -62,11 +81,17 @@ def main():
                 "FAKE_KEYS": os.path.join(tmp, "keys.json"),
                 "SIGV4_CASES": cases,
                 "CREDS_TMP": tmp,
+                "FAKE_GCP_URL": f"http://127.0.0.1:{gcp_port}",
+                "FAKE_GCP_LOG": gcp_log,
+                "FAKE_SA_KEY": sa_key,
             })
             wrapper = shlex.split(os.environ.get("MINO_CREDS_WRAPPER", ""))
             rc = subprocess.run(wrapper + [driver], env=env).returncode
+            if rc != 0 and os.path.exists(os.path.join(tmp, "minod.log")):
+                with open(os.path.join(tmp, "minod.log")) as f:
+                    sys.stderr.write("--- the driver's log ---\n" + f.read())
         finally:
-            for p in (plain, tls):
+            for p in (plain, tls, gcp):
                 p.terminate()
                 p.wait()
     return rc
