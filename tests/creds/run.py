@@ -25,6 +25,11 @@ GCP_USER = {
     "client_secret": "fake-client-secret-0001",
     "refresh_token": "1//fake-refresh-token-0001",
 }
+AZURE_CLIENT = {
+    "tenant": "72f988bf-86f1-41af-91ab-2d7cd011db47",
+    "client_id": "00000000-1111-2222-3333-444444444444",
+    "client_secret": "fake~azure~client~secret~0001",
+}
 GCP_SA_EMAIL = "runner@fake-project.iam.gserviceaccount.com"
 GCP_SA_KID = "0123456789abcdef0123456789abcdef01234567"
 
@@ -65,11 +70,15 @@ def main():
         subprocess.run(["openssl", "pkey", "-in", sa_key, "-pubout", "-out", sa_pub], check=True)
         with open(os.path.join(tmp, "gcp-user.json"), "w") as f:
             json.dump(GCP_USER, f)
+        with open(os.path.join(tmp, "azure-client.json"), "w") as f:
+            json.dump(AZURE_CLIENT, f)
         plain, plain_port, plain_log = start_fake(tmp, "sts", [])
         tls, tls_port, tls_log = start_fake(tmp, "sts-tls", ["--cert", cert, "--key", key])
         gcp, gcp_port, gcp_log = start_fake(tmp, "gcp", ["--user", os.path.join(tmp, "gcp-user.json"),
                                                          "--sa-pub", sa_pub, "--sa-email", GCP_SA_EMAIL,
                                                          "--sa-kid", GCP_SA_KID], script="fake_gcp.py")
+        azure, azure_port, azure_log = start_fake(tmp, "azure", ["--client", os.path.join(tmp, "azure-client.json")],
+                                                  script="fake_azure.py")
         try:
             env = dict(os.environ)
             env.update({
@@ -84,6 +93,8 @@ def main():
                 "FAKE_GCP_URL": f"http://127.0.0.1:{gcp_port}",
                 "FAKE_GCP_LOG": gcp_log,
                 "FAKE_SA_KEY": sa_key,
+                "FAKE_AZURE_URL": f"http://127.0.0.1:{azure_port}/",
+                "FAKE_AZURE_LOG": azure_log,
             })
             wrapper = shlex.split(os.environ.get("MINO_CREDS_WRAPPER", ""))
             rc = subprocess.run(wrapper + [driver], env=env).returncode
@@ -91,7 +102,7 @@ def main():
                 with open(os.path.join(tmp, "minod.log")) as f:
                     sys.stderr.write("--- the driver's log ---\n" + f.read())
         finally:
-            for p in (plain, tls, gcp):
+            for p in (plain, tls, gcp, azure):
                 p.terminate()
                 p.wait()
     return rc
