@@ -656,7 +656,7 @@ aws_kick_cb(uv_timer_t *t)
 /* ---- the helper programs ---- */
 
 static int
-aws_parse_process_output(struct aws_mint *m, const char *out, size_t len, struct mino_error **err)
+aws_creds_from_process_json(struct aws_creds *c, const char *out, size_t len, struct mino_error **err)
 {
 	json_error_t je;
 	json_t *j = json_loadb(out, len, JSON_REJECT_DUPLICATES, &je);
@@ -677,16 +677,22 @@ aws_parse_process_output(struct aws_mint *m, const char *out, size_t len, struct
 		r = mino_make_error(err, MINO_E_IO, 0, "output has no \"Version\": 1");
 	else if (id == NULL || secret == NULL)
 		r = mino_make_error(err, MINO_E_IO, 0, "output lacks AccessKeyId or SecretAccessKey");
-	else if (json_object_get(j, "Expiration") != NULL && (exp == NULL || aws_parse_time(exp, &m->cur.expiration) < 0))
+	else if (json_object_get(j, "Expiration") != NULL && (exp == NULL || aws_parse_time(exp, &c->expiration) < 0))
 		r = mino_make_error(err, MINO_E_IO, 0, "output's Expiration is not an ISO 8601 time");
 	if (r == 0) {
-		m->cur.access_key_id = xstrdup(id);
-		m->cur.secret_access_key = xstrdup(secret);
-		m->cur.session_token = token != NULL && token[0] != '\0' ? xstrdup(token) : NULL;
-		r = aws_creds_check(&m->cur, "output", err);
+		c->access_key_id = xstrdup(id);
+		c->secret_access_key = xstrdup(secret);
+		c->session_token = token != NULL && token[0] != '\0' ? xstrdup(token) : NULL;
+		r = aws_creds_check(c, "output", err);
 	}
 	json_decref(j);
 	return r;
+}
+
+static int
+aws_parse_process_output(struct aws_mint *m, const char *out, size_t len, struct mino_error **err)
+{
+	return aws_creds_from_process_json(&m->cur, out, len, err);
 }
 
 static void
@@ -922,6 +928,33 @@ aws_identity_key(const struct aws_mint *m)
 	return creds_cache_key("aws", f, n);
 }
 
+/* A token persisted by an earlier minod: into m->cur and the memory cache. */
+static bool
+aws_cache_from_disk(struct aws_mint *m)
+{
+	_cleanup_secret_ char *text = creds_cache_load(m->cache, m->cache_key, time(NULL), AWS_CACHE_MIN_LEFT);
+	struct aws_creds c = { 0 };
+	struct aws_creds *mem;
+	struct mino_error *err = NULL;
+
+	if (text == NULL)
+		return false;
+	if (aws_creds_from_process_json(&c, text, strlen(text), &err) < 0 || c.session_token == NULL || c.expiration == 0) {
+		log_warn("credential cache: a persisted AWS token is unusable%s%s", err != NULL ? ": " : "",
+		    err != NULL ? err->msg : "");
+		mino_error_release(&err);
+		aws_creds_clear(&c);
+		return false;
+	}
+	mem = xcalloc(1, sizeof *mem);
+	aws_creds_copy(mem, &c);
+	creds_cache_put(m->cache, m->cache_key, mem, mem->expiration, aws_cache_free_fn);
+	aws_creds_clear(&m->cur);
+	m->cur = c;
+	log_debug("aws: token for this identity read from the cache directory");
+	return true;
+}
+
 static bool
 aws_needs_sts(const struct aws_mint *m)
 {
@@ -937,8 +970,15 @@ aws_mint_finish(struct aws_mint *m)
 	if (m->minted && m->cache != NULL && m->cache_key != NULL) {
 		struct aws_creds *c = xcalloc(1, sizeof *c);
 
+		_cleanup_secret_ char *text = aws_creds_process_json(&m->cur);
+		struct mino_error *err = NULL;
+
 		aws_creds_copy(c, &m->cur);
 		creds_cache_put(m->cache, m->cache_key, c, c->expiration, aws_cache_free_fn);
+		if (creds_cache_persist(m->cache, m->cache_key, text, m->cur.expiration, &err) < 0) {
+			log_warn("%s", err->msg);
+			mino_error_release(&err);
+		}
 	}
 	*out = m->cur;
 	memset(&m->cur, 0, sizeof m->cur);
@@ -973,9 +1013,11 @@ aws_mint_step(struct aws_mint *m)
 
 			m->cache_key = aws_identity_key(m);
 			hit = creds_cache_get(m->cache, m->cache_key, time(NULL), AWS_CACHE_MIN_LEFT);
-			if (hit != NULL) {
-				aws_creds_clear(&m->cur);
-				aws_creds_copy(&m->cur, hit);
+			if (hit != NULL || aws_cache_from_disk(m)) {
+				if (hit != NULL) {
+					aws_creds_clear(&m->cur);
+					aws_creds_copy(&m->cur, hit);
+				}
 				m->from_cache = true;
 				aws_mint_finish(m);
 				return;

@@ -4,9 +4,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <errno.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 #include "cache.h"
+#include "fsutil.h"
+#include "log.h"
+#include "mino-protocol.h"
+#include "secret.h"
 #include "xalloc.h"
 
 struct creds_cache_entry {
@@ -20,6 +29,7 @@ struct creds_cache_entry {
 struct creds_cache {
 	struct creds_cache_entry *head;
 	size_t count;
+	char *dir;      /* persistence, or NULL */
 };
 
 static struct creds_cache_entry **creds_cache_find(struct creds_cache *c, const char *key);
@@ -51,6 +61,7 @@ creds_cache_free(struct creds_cache *c)
 		c->head = e->next;
 		creds_cache_entry_free(e);
 	}
+	free(c->dir);
 	free(c);
 }
 
@@ -150,4 +161,79 @@ size_t
 creds_cache_count(const struct creds_cache *c)
 {
 	return c->count;
+}
+
+#define CREDS_CACHE_MAX_FILE (64u * 1024)
+
+int
+creds_cache_set_dir(struct creds_cache *c, const char *dir, struct mino_error **err)
+{
+	if (fs_mkdir_p(dir, 0700, 1, err) < 0)
+		return mino_error_wrap(err, "credential cache directory");
+	free(c->dir);
+	c->dir = xstrdup(dir);
+	return 0;
+}
+
+char *
+creds_cache_path(const struct creds_cache *c, const char *key)
+{
+	_cleanup_free_ char *name = xstrdup(key);
+
+	if (c->dir == NULL)
+		return NULL;
+	for (char *p = name; *p != '\0'; p++)
+		if (*p == ':')
+			*p = '-';
+	return xasprintf("%s/%s.json", c->dir, name);
+}
+
+int
+creds_cache_persist(struct creds_cache *c, const char *key, const char *text, time_t expiry,
+    struct mino_error **err)
+{
+	_cleanup_free_ char *path = creds_cache_path(c, key);
+	json_t *j;
+	char *doc;
+	int r;
+
+	if (path == NULL)
+		return 0;
+	j = json_pack("{s:I, s:s}", "expiry", (json_int_t)expiry, "value", text);
+	if (j == NULL)
+		return mino_make_error(err, MINO_E_INTERNAL, 0, "credential cache: the token is not UTF-8 text");
+	doc = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	r = fs_write_atomic(path, doc, strlen(doc), 0600, err);
+	secret_free(doc);
+	return r < 0 ? mino_error_wrap(err, "credential cache") : 0;
+}
+
+char *
+creds_cache_load(struct creds_cache *c, const char *key, time_t now, unsigned min_left)
+{
+	_cleanup_free_ char *path = creds_cache_path(c, key);
+	_cleanup_secret_ char *doc = NULL;
+	struct mino_error *err = NULL;
+	size_t len;
+	json_t *j, *exp;
+	const char *v;
+	char *out = NULL;
+
+	if (path == NULL || access(path, F_OK) < 0)
+		return NULL;
+	if (fs_read_file(path, CREDS_CACHE_MAX_FILE, &doc, &len, &err) < 0) {
+		log_warn("credential cache: %s", err->msg);
+		mino_error_release(&err);
+		return NULL;
+	}
+	j = json_loadb(doc, len, JSON_REJECT_DUPLICATES, NULL);
+	exp = json_object_get(j, "expiry");
+	v = json_string_value(json_object_get(j, "value"));
+	if (json_is_integer(exp) && v != NULL && (time_t)json_integer_value(exp) - now > (time_t)min_left)
+		out = xstrdup(v);
+	json_decref(j);
+	if (out == NULL && unlink(path) < 0 && errno != ENOENT)
+		log_warn("credential cache: cannot remove %s: %s", path, strerror(errno));
+	return out;
 }

@@ -10,7 +10,10 @@
 #define MINOD_CREDS_CACHE_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <time.h>
+
+#include "error.h"
 
 struct creds_cache;
 
@@ -34,5 +37,20 @@ void creds_cache_put(struct creds_cache *c, const char *key, void *value, time_t
     void (*free_fn)(void *value));
 void creds_cache_drop(struct creds_cache *c, const char *key);
 size_t creds_cache_count(const struct creds_cache *c);
+
+/* Optional persistence, so a restarted minod reuses live tokens: with a
+ * directory set (created 0700, checked private), creds_cache_persist
+ * writes <dir>/<provider>-<hash>.json (0600, atomic) holding the expiry
+ * and the provider's own text rendering of the token; creds_cache_load
+ * reads it back while more than min_left seconds are left (an expired
+ * or unreadable file is removed).  The key's hash is the file name, so
+ * another identity never finds it. */
+int creds_cache_set_dir(struct creds_cache *c, const char *dir, struct mino_error **err);
+int creds_cache_persist(struct creds_cache *c, const char *key, const char *text, time_t expiry,
+    struct mino_error **err);
+/* The text (caller secret_free()s) or NULL. */
+char *creds_cache_load(struct creds_cache *c, const char *key, time_t now, unsigned min_left);
+/* The file for key, or NULL without a directory.  Caller frees. */
+char *creds_cache_path(const struct creds_cache *c, const char *key);
 
 #endif

@@ -1,6 +1,7 @@
 /* test-creds-aws.c: the credential modules on a real libuv loop against
  * the local fake STS (fake_sts.py, which verifies every signature with
  * botocore).  Run by run.py, which starts the fakes and sets FAKE_*. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -618,6 +619,65 @@ test_cache(void)
 	creds_cache_free(cache);
 }
 
+static void
+test_cache_on_disk(void)
+{
+	_cleanup_free_ char *dir = xasprintf("%s/state/credentials", tmp);
+	_cleanup_free_ char *ep = env_entry("AWS_ENDPOINT_URL_STS", sts_url);
+	const char *env[] = { "AWS_ACCESS_KEY_ID=" STATIC1_ID, "AWS_SECRET_ACCESS_KEY=" STATIC1_SECRET, ep, NULL };
+	struct creds_cache *c1 = creds_cache_new(), *c2 = creds_cache_new();
+	struct mino_error *err = NULL;
+	struct aws_mint_opts o = { .env = env, .role_arn = ROLE("persisted") };
+	struct mint_result r1, r2;
+	struct stat st_dir, st_file;
+	_cleanup_free_ char *path = NULL;
+	size_t before;
+
+	ok(creds_cache_set_dir(c1, dir, &err) == 0 && creds_cache_set_dir(c2, dir, &err) == 0, "disk cache: directory set");
+	o.cache = c1;
+	mint(&o, &r1);
+	ok(r1.err == NULL && !r1.from_cache, "disk cache: minted and persisted");
+	{
+		struct creds_cache_field f[1] = { { "x", "y" } };
+		_cleanup_free_ char *k = creds_cache_key("aws", f, 1);
+		_cleanup_free_ char *p = creds_cache_path(c1, k);
+
+		ok(p != NULL && strncmp(p, dir, strlen(dir)) == 0 && strstr(p, "/aws-") != NULL, "disk cache: files are <dir>/aws-<hash>.json");
+	}
+	{
+		DIR *d = opendir(dir);
+		struct dirent *e;
+		unsigned n = 0;
+
+		while (d != NULL && (e = readdir(d)) != NULL)
+			if (e->d_name[0] != '.') {
+				n++;
+				free(path);
+				path = xasprintf("%s/%s", dir, e->d_name);
+			}
+		if (d != NULL)
+			closedir(d);
+		is_int(n, 1, "disk cache: one file for one identity");
+	}
+	ok(stat(dir, &st_dir) == 0 && (st_dir.st_mode & 0777) == 0700, "disk cache: directory 0700");
+	ok(path != NULL && stat(path, &st_file) == 0 && (st_file.st_mode & 0777) == 0600, "disk cache: file 0600");
+	before = log_lines(sts_log);
+	o.cache = c2;   /* a restarted minod */
+	mint(&o, &r2);
+	ok(r2.from_cache && r2.c.access_key_id != NULL && strcmp(r2.c.access_key_id, r1.c.access_key_id) == 0
+	    && strcmp(r2.c.session_token, r1.c.session_token) == 0 && r2.c.expiration == r1.c.expiration,
+	    "disk cache: a new cache on the same directory reuses the persisted token");
+	is_int(log_lines(sts_log), before, "disk cache: without an STS call");
+	result_clear(&r2);
+	o.role_arn = ROLE("persisted-other");
+	mint(&o, &r2);
+	ok(r2.err == NULL && !r2.from_cache, "disk cache: another identity does not find it");
+	result_clear(&r1);
+	result_clear(&r2);
+	creds_cache_free(c1);
+	creds_cache_free(c2);
+}
+
 struct refresh_state {
 	struct aws_mint_opts *o;
 	struct mint_result again;
@@ -838,6 +898,7 @@ main(void)
 	test_credential_process();
 	test_cli_fallback();
 	test_cache();
+	test_cache_on_disk();
 	test_refresh();
 	test_loop_not_blocked();
 	test_https();

@@ -186,6 +186,16 @@ test_cache(void)
 	creds_cache_put(c, ka, xstrdup("new"), now + 3600, free);
 	is_str((const char *)creds_cache_get(c, ka, now, 300), "new", "cache: put replaces");
 	is_int(creds_cache_count(c), 1, "cache: one entry per identity");
+	{
+		_cleanup_free_ char *open_dir = xasprintf("%s/open", dir);
+		struct mino_error *err = NULL;
+
+		mkdir(open_dir, 0755);
+		chmod(open_dir, 0755);
+		ok(creds_cache_set_dir(c, open_dir, &err) < 0 && err != NULL, "cache dir: a group/other-readable directory is refused");
+		mino_error_release(&err);
+		ok(creds_cache_path(c, ka) == NULL, "cache dir: none set, no path");
+	}
 	creds_cache_free(c);
 }
 
