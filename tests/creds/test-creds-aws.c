@@ -237,6 +237,23 @@ test_http_get(void)
 	free(st.body);
 	free(st.xfake);
 	free(st.err);
+
+	memset(&st, 0, sizeof st);
+	o.max_response = 5;
+	r = http_request(http, &o, &err);
+	while (r != NULL && !st.done)
+		uv_run(loop, UV_RUN_ONCE);
+	ok(st.err != NULL && strstr(st.err, "response larger than 5 bytes") != NULL, "http: the response size cap holds");
+	free(st.err);
+	memset(&st, 0, sizeof st);
+	o.max_response = 0;
+	o.url = "ftp://127.0.0.1:1/";
+	r = http_request(http, &o, &err);
+	while (r != NULL && !st.done)
+		uv_run(loop, UV_RUN_ONCE);
+	ok(st.err != NULL && strstr(st.err, "ftp://127.0.0.1:1/") != NULL, "http: only http and https (ftp refused: %s)",
+	    st.err != NULL ? st.err : "no error");
+	free(st.err);
 }
 
 static void

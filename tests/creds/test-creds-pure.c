@@ -212,6 +212,38 @@ test_refresh_due(void)
 }
 
 static void
+never_fires(struct creds_refresh *r, void *data)
+{
+	*(bool *)data = true;
+}
+
+static void
+test_refresh_timer(void)
+{
+	uv_loop_t loop;
+	bool fired = false;
+	struct creds_refresh *r;
+	unsigned d[8];
+
+	uv_loop_init(&loop);
+	r = creds_refresh_new(&loop, never_fires, &fired);
+	ok(!creds_refresh_armed(r), "refresh timer: idle when new");
+	for (int i = 0; i < 8; i++)
+		d[i] = creds_refresh_retry(r);
+	ok(d[0] == 5000 && d[1] == 10000 && d[2] == 20000 && d[5] == 160000 && d[6] == 300000 && d[7] == 300000,
+	    "refresh retry: 5 s doubling, capped at 5 min");
+	ok(creds_refresh_armed(r), "refresh timer: armed by a retry");
+	creds_refresh_arm(r, 1000, 1000, 1000 + 3600);
+	d[0] = creds_refresh_retry(r);
+	is_int(d[0], 5000, "refresh retry: a fresh token resets the backoff");
+	creds_refresh_stop(r);
+	ok(!creds_refresh_armed(r), "refresh timer: stop disarms");
+	creds_refresh_close(r);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	ok(!fired && uv_loop_close(&loop) == 0, "refresh timer: closed without firing, nothing left on the loop");
+}
+
+static void
 test_words_and_render(void)
 {
 	struct mino_error *err = NULL;
@@ -253,6 +285,7 @@ main(void)
 	test_time_and_xml();
 	test_cache();
 	test_refresh_due();
+	test_refresh_timer();
 	test_words_and_render();
 	{
 		_cleanup_free_ char *cmd = xasprintf("rm -rf '%s'", dir);
