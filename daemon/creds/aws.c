@@ -502,9 +502,10 @@ aws_take_hops(struct aws_mint *m, const struct awsconf_chain *ch)
 	m->nhops = ch->nhops;
 }
 
+/* Sets m->region to the profile's region, if it has one. */
 static int
 aws_source_profile(struct aws_mint *m, const struct aws_mint_opts *o, const char *profile,
-    const char **region, struct mino_error **err)
+    struct mino_error **err)
 {
 	_cleanup_free_ char *cpath = aws_file_path(m, o, "AWS_SHARED_CREDENTIALS_FILE", "credentials");
 	_cleanup_free_ char *fpath = aws_file_path(m, o, "AWS_CONFIG_FILE", "config");
@@ -522,8 +523,8 @@ aws_source_profile(struct aws_mint *m, const struct aws_mint_opts *o, const char
 	m->source = xasprintf("profile `%s`", profile);
 	m->src_kind = ch.kind;
 	aws_take_hops(m, &ch);
-	if (ch.region != NULL && *region == NULL)
-		*region = m->region = xstrdup(ch.region);
+	if (ch.region != NULL)
+		m->region = xstrdup(ch.region);
 	if (ch.ca_bundle != NULL && m->ca_bundle == NULL)
 		m->ca_bundle = xstrdup(ch.ca_bundle);
 	switch (ch.kind) {
@@ -586,15 +587,15 @@ aws_mint_setup(struct aws_mint *m, const struct aws_mint_opts *o, struct mino_er
 			profile = aws_env_nonempty(m->env, "AWS_PROFILE");
 		if (profile == NULL)
 			profile = "default";
-		if (aws_source_profile(m, o, profile, &region, err) < 0)
+		if (aws_source_profile(m, o, profile, err) < 0)
 			return -1;
 	}
-	if (m->region == NULL)
-		m->region = xstrdup(region != NULL ? region : AWS_DEFAULT_REGION);
-	else if (region != m->region) {
+	/* credentials.aws.region, AWS_REGION, AWS_DEFAULT_REGION, the profile's, us-east-1. */
+	if (region != NULL) {
 		free(m->region);
 		m->region = xstrdup(region);
-	}
+	} else if (m->region == NULL)
+		m->region = xstrdup(AWS_DEFAULT_REGION);
 	if (!aws_region_ok(m->region))
 		return mino_make_error(err, MINO_E_CONFIG, 0, "AWS region `%s` is not a region name", m->region);
 	if (aws_env_nonempty(m->env, "AWS_CA_BUNDLE") != NULL) {
@@ -908,8 +909,8 @@ aws_cache_free_fn(void *v)
 static char *
 aws_identity_key(const struct aws_mint *m)
 {
-	char dur[16];
-	struct creds_cache_field f[8 + 3 * 16];
+	char dur[16], hop_dur[AWSCONF_MAX_CHAIN][16];
+	struct creds_cache_field f[8 + 3 * AWSCONF_MAX_CHAIN];
 	size_t n = 0;
 
 	snprintf(dur, sizeof dur, "%u", m->duration_secs);
@@ -920,10 +921,11 @@ aws_identity_key(const struct aws_mint *m)
 	f[n++] = (struct creds_cache_field){ "duration", m->role_arn != NULL || m->cur.session_token == NULL ? dur : NULL };
 	f[n++] = (struct creds_cache_field){ "region", m->region };
 	f[n++] = (struct creds_cache_field){ "endpoint", m->endpoint };
-	for (size_t i = 0; i < m->nhops && i < 16; i++) {
+	for (size_t i = 0; i < m->nhops && i < AWSCONF_MAX_CHAIN; i++) {
 		f[n++] = (struct creds_cache_field){ "hop_role_arn", m->hops[i].role_arn };
 		f[n++] = (struct creds_cache_field){ "hop_external_id", m->hops[i].external_id };
-		f[n++] = (struct creds_cache_field){ "hop_profile", NULL };
+		snprintf(hop_dur[i], sizeof hop_dur[i], "%u", m->hops[i].duration_secs);
+		f[n++] = (struct creds_cache_field){ "hop_duration", hop_dur[i] };
 	}
 	return creds_cache_key("aws", f, n);
 }

@@ -491,6 +491,11 @@ test_profile_chain(void)
 	is_str(r.c.region, "eu-central-1", "explicit profile: its region");
 	json_decref(j1);
 	result_clear(&r);
+	o.region = "us-west-1";
+	mint(&o, &r);
+	is_str(r.c.region, "us-west-1", "credentials.aws.region wins over the profile's region");
+	result_clear(&r);
+	o.region = NULL;
 
 	o.profile = "a";
 	mint(&o, &r);
