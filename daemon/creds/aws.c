@@ -84,7 +84,6 @@ static void aws_capture_done(struct capture *cp, const struct capture_result *re
     const struct mino_error *err, void *data);
 static void aws_sts_done(struct http_req *r, const struct http_response *resp,
     const struct mino_error *err, void *data);
-static int aws_check_key_text(const char *what, const char *v, size_t max, struct mino_error **err);
 
 /* ---- credentials and their renderings ---- */
 
@@ -158,27 +157,15 @@ aws_config_render(const char *credential_process, const char *region)
 	    region != NULL ? "region = " : "", region != NULL ? region : "", region != NULL ? "\n" : "");
 }
 
-static int
-aws_check_key_text(const char *what, const char *v, size_t max, struct mino_error **err)
-{
-	size_t n = strlen(v);
-
-	if (n == 0 || n > max)
-		return mino_make_error(err, MINO_E_IO, 0, "%s is empty or longer than %zu bytes", what, max);
-	for (const char *p = v; *p != '\0'; p++)
-		if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f || *p == '"' || *p == '\\')
-			return mino_make_error(err, MINO_E_IO, 0, "%s has a byte that is not printable ASCII", what);
-	return 0;
-}
 
 static int
 aws_creds_check(const struct aws_creds *c, const char *from, struct mino_error **err)
 {
 	if (c->access_key_id == NULL || c->secret_access_key == NULL)
 		return mino_make_error(err, MINO_E_IO, 0, "%s: no access key id or secret access key", from);
-	if (aws_check_key_text("access key id", c->access_key_id, 128, err) < 0
-	    || aws_check_key_text("secret access key", c->secret_access_key, AWS_MAX_SECRET, err) < 0
-	    || (c->session_token != NULL && aws_check_key_text("session token", c->session_token, AWS_MAX_SECRET, err) < 0))
+	if (secret_check_text("access key id", c->access_key_id, 128, err) < 0
+	    || secret_check_text("secret access key", c->secret_access_key, AWS_MAX_SECRET, err) < 0
+	    || (c->session_token != NULL && secret_check_text("session token", c->session_token, AWS_MAX_SECRET, err) < 0))
 		return mino_error_wrap(err, "%s", from);
 	return 0;
 }
@@ -339,23 +326,11 @@ aws_sts_parse(const char *action, const char *doc, size_t len, long status, stru
 
 /* ---- the client's environment ---- */
 
-static const char *
-aws_env_get(char *const *env, const char *name)
-{
-	size_t nl = strlen(name);
-
-	for (size_t i = 0; env != NULL && env[i] != NULL; i++)
-		if (strncmp(env[i], name, nl) == 0 && env[i][nl] == '=')
-			return env[i] + nl + 1;
-	return NULL;
-}
 
 static const char *
 aws_env_nonempty(char *const *env, const char *name)
 {
-	const char *v = aws_env_get(env, name);
-
-	return v != NULL && v[0] != '\0' ? v : NULL;
+	return capture_env_get((const char *const *)env, name);
 }
 
 static char **
@@ -380,26 +355,6 @@ aws_env_free(char **env)
 	free(env);
 }
 
-/* `aws` on the client's PATH, or NULL. */
-static char *
-aws_find_cli(char *const *env)
-{
-	const char *path = aws_env_get(env, "PATH");
-	_cleanup_free_ char *copy = xstrdup(path != NULL ? path : (getenv("PATH") != NULL ? getenv("PATH") : ""));
-	char *save = NULL;
-
-	for (char *dir = strtok_r(copy, ":", &save); dir != NULL; dir = strtok_r(NULL, ":", &save)) {
-		char *cand;
-
-		if (dir[0] != '/')
-			continue;
-		cand = xasprintf("%s/aws", dir);
-		if (access(cand, X_OK) == 0)
-			return cand;
-		free(cand);
-	}
-	return NULL;
-}
 
 /* ---- options and the source ---- */
 
@@ -538,7 +493,7 @@ aws_source_profile(struct aws_mint *m, const struct aws_mint_opts *o, const char
 		m->process = xstrdup(ch.process);
 		break;
 	case AWSCONF_CLI:
-		m->cli = aws_find_cli(m->env);
+		m->cli = capture_find_program((const char *const *)m->env, "aws");
 		if (m->cli == NULL)
 			r = mino_make_error(err, MINO_E_CONFIG, 0,
 			    "no AWS credentials: not in the client's environment, profile `%s` %s (%s, %s), and no aws CLI on PATH",

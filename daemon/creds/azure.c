@@ -121,36 +121,7 @@ azure_parse_az_expiry(const char *expires_on, const char *expiresOn, time_t *out
 	return -1;
 }
 
-static const char *
-azure_env_get(char *const *env, const char *name)
-{
-	size_t nl = strlen(name);
 
-	for (size_t i = 0; env != NULL && env[i] != NULL; i++)
-		if (strncmp(env[i], name, nl) == 0 && env[i][nl] == '=' && env[i][nl + 1] != '\0')
-			return env[i] + nl + 1;
-	return NULL;
-}
-
-static char *
-azure_find_az(char *const *env)
-{
-	const char *path = azure_env_get(env, "PATH");
-	_cleanup_free_ char *copy = xstrdup(path != NULL ? path : (getenv("PATH") != NULL ? getenv("PATH") : ""));
-	char *save = NULL;
-
-	for (char *dir = strtok_r(copy, ":", &save); dir != NULL; dir = strtok_r(NULL, ":", &save)) {
-		char *cand;
-
-		if (dir[0] != '/')
-			continue;
-		cand = xasprintf("%s/az", dir);
-		if (access(cand, X_OK) == 0)
-			return cand;
-		free(cand);
-	}
-	return NULL;
-}
 
 static bool
 azure_name_ok(const char *s)
@@ -165,18 +136,6 @@ azure_name_ok(const char *s)
 	return true;
 }
 
-static int
-azure_check_token(const char *tok, struct mino_error **err)
-{
-	size_t n = strlen(tok);
-
-	if (n == 0 || n > AZURE_MAX_TOKEN)
-		return mino_make_error(err, MINO_E_IO, 0, "the access token is empty or too long");
-	for (const char *p = tok; *p != '\0'; p++)
-		if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f || *p == '"' || *p == '\\')
-			return mino_make_error(err, MINO_E_IO, 0, "the access token has a byte that is not printable ASCII");
-	return 0;
-}
 
 static void
 azure_http_done(struct http_req *r, const struct http_response *resp, const struct mino_error *herr, void *data)
@@ -208,7 +167,7 @@ azure_http_done(struct http_req *r, const struct http_response *resp, const stru
 			    resp->status);
 	} else if (tok == NULL || !json_is_integer(exp) || json_integer_value(exp) <= 0 || json_integer_value(exp) > 86400)
 		mino_make_error(&err, MINO_E_IO, 0, "%s: token endpoint: no access_token or expires_in", m->source);
-	else if (azure_check_token(tok, &err) < 0)
+	else if (secret_check_text("the access token", tok, AZURE_MAX_TOKEN, &err) < 0)
 		mino_error_wrap(&err, "%s: token endpoint", m->source);
 	else {
 		m->cur.access_token = xstrdup(tok);
@@ -286,7 +245,7 @@ azure_capture_done(struct capture *cp, const struct capture_result *res, const s
 		else if (azure_parse_az_expiry(eobuf[0] != '\0' ? eobuf : NULL,
 		    json_string_value(json_object_get(j, "expiresOn")), &m->cur.expiration) < 0)
 			mino_make_error(&err, MINO_E_IO, 0, "az account get-access-token: no valid expires_on or expiresOn");
-		else if (azure_check_token(tok, &err) < 0)
+		else if (secret_check_text("the access token", tok, AZURE_MAX_TOKEN, &err) < 0)
 			mino_error_wrap(&err, "az account get-access-token");
 		else {
 			m->cur.access_token = xstrdup(tok);
@@ -392,10 +351,10 @@ azure_mint_start(const struct azure_mint_opts *o, struct mino_error **err)
 	m->subscription = o->subscription != NULL ? xstrdup(o->subscription) : NULL;
 	uv_timer_init(m->loop, &m->kick);
 	m->kick.data = m;
-	id = azure_env_get(m->env, "AZURE_CLIENT_ID");
-	secret = azure_env_get(m->env, "AZURE_CLIENT_SECRET");
-	tenant = o->tenant != NULL ? o->tenant : azure_env_get(m->env, "AZURE_TENANT_ID");
-	authority = azure_env_get(m->env, "AZURE_AUTHORITY_HOST");
+	id = capture_env_get((const char *const *)m->env, "AZURE_CLIENT_ID");
+	secret = capture_env_get((const char *const *)m->env, "AZURE_CLIENT_SECRET");
+	tenant = o->tenant != NULL ? o->tenant : capture_env_get((const char *const *)m->env, "AZURE_TENANT_ID");
+	authority = capture_env_get((const char *const *)m->env, "AZURE_AUTHORITY_HOST");
 	if (tenant != NULL && !azure_name_ok(tenant)) {
 		mino_make_error(err, MINO_E_CONFIG, 0, "Azure tenant `%s` is not a tenant id or domain", tenant);
 		azure_free(m);
@@ -418,7 +377,7 @@ azure_mint_start(const struct azure_mint_opts *o, struct mino_error **err)
 			return NULL;
 		}
 	} else {
-		m->az = azure_find_az(m->env);
+		m->az = capture_find_program((const char *const *)m->env, "az");
 		if (m->az == NULL) {
 			mino_make_error(err, MINO_E_CONFIG, 0, "no Azure credentials: %s, and no az on PATH",
 			    id != NULL || secret != NULL ? "AZURE_CLIENT_ID, AZURE_CLIENT_SECRET and a tenant must all be set"

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>
 
@@ -326,4 +327,35 @@ capture_env_free(char **env)
 	for (size_t i = 0; env != NULL && env[i] != NULL; i++)
 		secret_free(env[i]);
 	free(env);
+}
+
+const char *
+capture_env_get(const char *const *env, const char *name)
+{
+	size_t nl = strlen(name);
+
+	for (size_t i = 0; env != NULL && env[i] != NULL; i++)
+		if (strncmp(env[i], name, nl) == 0 && env[i][nl] == '=' && env[i][nl + 1] != '\0')
+			return env[i] + nl + 1;
+	return NULL;
+}
+
+char *
+capture_find_program(const char *const *env, const char *prog)
+{
+	const char *path = capture_env_get(env, "PATH");
+	_cleanup_free_ char *copy = xstrdup(path != NULL ? path : (getenv("PATH") != NULL ? getenv("PATH") : ""));
+	char *save = NULL;
+
+	for (char *dir = strtok_r(copy, ":", &save); dir != NULL; dir = strtok_r(NULL, ":", &save)) {
+		char *cand;
+
+		if (dir[0] != '/')
+			continue;
+		cand = xasprintf("%s/%s", dir, prog);
+		if (access(cand, X_OK) == 0)
+			return cand;
+		free(cand);
+	}
+	return NULL;
 }

@@ -47,6 +47,12 @@ struct capture *capture_start(const struct capture_opts *o, struct mino_error **
 /* Kills the child; on_done never runs; frees itself after the exit. */
 void capture_cancel(struct capture *cp);
 
+/* The value of `name` in a "K=V" array; NULL when absent or empty. */
+const char *capture_env_get(const char *const *env, const char *name);
+/* `prog` on env's PATH (minod's own PATH when env has none): an absolute
+ * path of an executable file, or NULL.  Caller frees. */
+char *capture_find_program(const char *const *env, const char *prog);
+
 /* A helper's environment: a copy of `env` (the client's) plus PATH and
  * HOME from minod's own when env has none (neither is a secret).  Free
  * with capture_env_free (zeroes every entry). */

@@ -178,36 +178,7 @@ gcp_jwt_assertion(const char *client_email, const char *key_id, const char *priv
 
 /* ---- environment, as in aws.c ---- */
 
-static const char *
-gcp_env_get(char *const *env, const char *name)
-{
-	size_t nl = strlen(name);
 
-	for (size_t i = 0; env != NULL && env[i] != NULL; i++)
-		if (strncmp(env[i], name, nl) == 0 && env[i][nl] == '=' && env[i][nl + 1] != '\0')
-			return env[i] + nl + 1;
-	return NULL;
-}
-
-static char *
-gcp_find_on_path(char *const *env, const char *prog)
-{
-	const char *path = gcp_env_get(env, "PATH");
-	_cleanup_free_ char *copy = xstrdup(path != NULL ? path : (getenv("PATH") != NULL ? getenv("PATH") : ""));
-	char *save = NULL;
-
-	for (char *dir = strtok_r(copy, ":", &save); dir != NULL; dir = strtok_r(NULL, ":", &save)) {
-		char *cand;
-
-		if (dir[0] != '/')
-			continue;
-		cand = xasprintf("%s/%s", dir, prog);
-		if (access(cand, X_OK) == 0)
-			return cand;
-		free(cand);
-	}
-	return NULL;
-}
 
 static char *
 gcp_json_str(json_t *j, const char *key)
@@ -266,15 +237,15 @@ gcp_read_adc(struct gcp_mint *m, const char *path, struct mino_error **err)
 static int
 gcp_setup(struct gcp_mint *m, const struct gcp_mint_opts *o, struct mino_error **err)
 {
-	const char *adc = gcp_env_get(m->env, "GOOGLE_APPLICATION_CREDENTIALS");
+	const char *adc = capture_env_get((const char *const *)m->env, "GOOGLE_APPLICATION_CREDENTIALS");
 	_cleanup_free_ char *def = NULL;
-	const char *iam = gcp_env_get(m->env, "CLOUDSDK_API_ENDPOINT_OVERRIDES_IAMCREDENTIALS");
-	const char *ca = gcp_env_get(m->env, "CLOUDSDK_CORE_CUSTOM_CA_CERTS_FILE");
+	const char *iam = capture_env_get((const char *const *)m->env, "CLOUDSDK_API_ENDPOINT_OVERRIDES_IAMCREDENTIALS");
+	const char *ca = capture_env_get((const char *const *)m->env, "CLOUDSDK_CORE_CUSTOM_CA_CERTS_FILE");
 	struct stat st;
 
 	if (adc == NULL) {
-		const char *cfg = gcp_env_get(m->env, "CLOUDSDK_CONFIG");
-		const char *home = o->home != NULL ? o->home : gcp_env_get(m->env, "HOME");
+		const char *cfg = capture_env_get((const char *const *)m->env, "CLOUDSDK_CONFIG");
+		const char *home = o->home != NULL ? o->home : capture_env_get((const char *const *)m->env, "HOME");
 
 		if (home == NULL)
 			home = getenv("HOME") != NULL ? getenv("HOME") : "/";
@@ -288,7 +259,7 @@ gcp_setup(struct gcp_mint *m, const struct gcp_mint_opts *o, struct mino_error *
 		if (gcp_read_adc(m, path, err) < 0)
 			return -1;
 	} else {
-		m->gcloud = gcp_find_on_path(m->env, "gcloud");
+		m->gcloud = capture_find_program((const char *const *)m->env, "gcloud");
 		if (m->gcloud == NULL)
 			return mino_make_error(err, MINO_E_CONFIG, 0,
 			    "no GCP credentials: no GOOGLE_APPLICATION_CREDENTIALS, no %s, and no gcloud on PATH", def);
@@ -430,18 +401,6 @@ gcp_request_impersonation(struct gcp_mint *m, struct mino_error **err)
 	return m->req != NULL ? 0 : -1;
 }
 
-static int
-gcp_check_token(const char *tok, struct mino_error **err)
-{
-	size_t n = strlen(tok);
-
-	if (n == 0 || n > GCP_MAX_TOKEN)
-		return mino_make_error(err, MINO_E_IO, 0, "the access token is empty or too long");
-	for (const char *p = tok; *p != '\0'; p++)
-		if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f || *p == '"' || *p == '\\')
-			return mino_make_error(err, MINO_E_IO, 0, "the access token has a byte that is not printable ASCII");
-	return 0;
-}
 
 /* OAuth token endpoint answer: {access_token, expires_in} or {error, error_description}. */
 static int
@@ -461,7 +420,7 @@ gcp_parse_token(struct gcp_mint *m, const struct http_response *resp, struct min
 		    : mino_make_error(err, MINO_E_IO, 0, "token endpoint: HTTP %ld without an OAuth error", resp->status);
 	} else if (tok == NULL || !json_is_integer(exp) || json_integer_value(exp) <= 0 || json_integer_value(exp) > 86400)
 		r = mino_make_error(err, MINO_E_IO, 0, "token endpoint: no access_token or expires_in in the answer");
-	else if (gcp_check_token(tok, err) < 0)
+	else if (secret_check_text("the access token", tok, GCP_MAX_TOKEN, err) < 0)
 		r = mino_error_wrap(err, "token endpoint");
 	else {
 		gcp_token_clear(&m->cur);
@@ -492,7 +451,7 @@ gcp_parse_impersonation(struct gcp_mint *m, const struct http_response *resp, st
 		    : mino_make_error(err, MINO_E_IO, 0, "IAM generateAccessToken for %s: HTTP %ld", m->impersonate, resp->status);
 	} else if (tok == NULL || exp == NULL || aws_parse_time(exp, &t) < 0)
 		r = mino_make_error(err, MINO_E_IO, 0, "IAM generateAccessToken: no accessToken or expireTime in the answer");
-	else if (gcp_check_token(tok, err) < 0)
+	else if (secret_check_text("the access token", tok, GCP_MAX_TOKEN, err) < 0)
 		r = mino_error_wrap(err, "IAM generateAccessToken");
 	else {
 		gcp_token_clear(&m->cur);
@@ -544,7 +503,7 @@ gcp_capture_done(struct capture *cp, const struct capture_result *res, const str
 		    res->term_signal != 0 ? 128 + res->term_signal : (int)res->exit_status, clean[0] != '\0' ? ": " : "", clean);
 	} else {
 		tok = xstrndup(res->out, strcspn(res->out, "\r\n"));
-		if (gcp_check_token(tok, &err) < 0)
+		if (secret_check_text("the access token", tok, GCP_MAX_TOKEN, &err) < 0)
 			mino_error_wrap(&err, "gcloud auth print-access-token");
 	}
 	if (err != NULL) {

@@ -46,49 +46,8 @@ github_token_move(struct github_token *dst, struct github_token *src)
 	memset(src, 0, sizeof *src);
 }
 
-static const char *
-github_env_get(char *const *env, const char *name)
-{
-	size_t nl = strlen(name);
 
-	for (size_t i = 0; env != NULL && env[i] != NULL; i++)
-		if (strncmp(env[i], name, nl) == 0 && env[i][nl] == '=' && env[i][nl + 1] != '\0')
-			return env[i] + nl + 1;
-	return NULL;
-}
 
-static char *
-github_find_gh(char *const *env)
-{
-	const char *path = github_env_get(env, "PATH");
-	_cleanup_free_ char *copy = xstrdup(path != NULL ? path : (getenv("PATH") != NULL ? getenv("PATH") : ""));
-	char *save = NULL;
-
-	for (char *dir = strtok_r(copy, ":", &save); dir != NULL; dir = strtok_r(NULL, ":", &save)) {
-		char *cand;
-
-		if (dir[0] != '/')
-			continue;
-		cand = xasprintf("%s/gh", dir);
-		if (access(cand, X_OK) == 0)
-			return cand;
-		free(cand);
-	}
-	return NULL;
-}
-
-static int
-github_check_token(const char *tok, struct mino_error **err)
-{
-	size_t n = strlen(tok);
-
-	if (n == 0 || n > GITHUB_MAX_TOKEN)
-		return mino_make_error(err, MINO_E_IO, 0, "the GitHub token is empty or too long");
-	for (const char *p = tok; *p != '\0'; p++)
-		if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f)
-			return mino_make_error(err, MINO_E_IO, 0, "the GitHub token has a byte that is not printable ASCII");
-	return 0;
-}
 
 static void
 github_report(struct github_lookup *l, const struct mino_error *err)
@@ -125,7 +84,7 @@ github_capture_done(struct capture *cp, const struct capture_result *res, const 
 		return;
 	} else {
 		tok = xstrndup(res->out, strcspn(res->out, "\r\n"));
-		if (github_check_token(tok, &err) == 0) {
+		if (secret_check_text("the GitHub token", tok, GITHUB_MAX_TOKEN, &err) == 0) {
 			l->found.token = steal_pointer(&tok);
 			l->found.host = xstrdup(l->host);
 			l->found.source = xstrdup("gh");
@@ -197,13 +156,13 @@ github_lookup_start(const struct github_lookup_opts *o, struct mino_error **err)
 	l->data = o->data;
 	uv_timer_init(l->loop, &l->kick);
 	l->kick.data = l;
-	tok = github_env_get(l->env, "GH_TOKEN");
+	tok = capture_env_get((const char *const *)l->env, "GH_TOKEN");
 	if (tok == NULL) {
-		tok = github_env_get(l->env, "GITHUB_TOKEN");
+		tok = capture_env_get((const char *const *)l->env, "GITHUB_TOKEN");
 		name = "GITHUB_TOKEN";
 	}
 	if (tok != NULL) {
-		if (github_check_token(tok, err) < 0) {
+		if (secret_check_text("the GitHub token", tok, GITHUB_MAX_TOKEN, err) < 0) {
 			mino_error_wrap(err, "%s", name);
 			github_free(l);
 			return NULL;
@@ -212,7 +171,7 @@ github_lookup_start(const struct github_lookup_opts *o, struct mino_error **err)
 		l->found.host = xstrdup(l->host);
 		l->found.source = xstrdup(name);
 	} else
-		l->gh = github_find_gh(l->env);
+		l->gh = capture_find_program((const char *const *)l->env, "gh");
 	uv_timer_start(&l->kick, github_kick_cb, 0, 0);
 	return l;
 }

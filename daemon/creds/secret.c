@@ -5,6 +5,7 @@
 
 #include <openssl/crypto.h>
 
+#include "mino-protocol.h"
 #include "secret.h"
 #include "xalloc.h"
 
@@ -63,4 +64,17 @@ secret_buf_append(struct buf *b, const void *data, size_t len)
 	memcpy(b->data + b->len, data, len);
 	b->len += len;
 	b->data[b->len] = '\0';
+}
+
+int
+secret_check_text(const char *what, const char *v, size_t max, struct mino_error **err)
+{
+	size_t n = strlen(v);
+
+	if (n == 0 || n > max)
+		return mino_make_error(err, MINO_E_IO, 0, "%s is empty or longer than %zu bytes", what, max);
+	for (const char *p = v; *p != '\0'; p++)
+		if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f || *p == '"' || *p == '\\')
+			return mino_make_error(err, MINO_E_IO, 0, "%s has a byte that is not printable ASCII", what);
+	return 0;
 }
