@@ -141,6 +141,9 @@ def verify_signature(method, host, headers, body, scheme):
                      headers={n: headers[n] for n in names if headers.get(n) is not None})
     signer = botocore.auth.SigV4Auth(Credentials(key_id, secret, token), "sts", region)
     botocore_sign(signer, req, amz_date)
+    raw = "".join(f"{k}: {v}\n" for k, v in headers.items()) + body.decode(errors="replace")
+    if secret in raw:
+        raise StsError(400, "SecretInRequest", "the secret access key itself was sent")
     if req.headers["Authorization"] != auth:
         raise StsError(403, "SignatureDoesNotMatch",
                        "The request signature we calculated does not match the signature you provided. "
