@@ -349,9 +349,6 @@ static const struct {
 	const char *what;
 	const char *off;
 } cfgresolve_unsupported[] = {
-	{ "credentials.aws.enabled", "AWS credentials", "--no-aws" },
-	{ "credentials.gcp.enabled", "GCP credentials", "--no-gcp" },
-	{ "credentials.azure.enabled", "Azure credentials", "--no-azure" },
 	{ "container.network_preset", "network presets", NULL },
 	{ "container.network_allow", "network allowlists", NULL },
 	{ "container.layers", "layers", NULL },

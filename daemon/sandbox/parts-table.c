@@ -6,8 +6,10 @@
 #include "parts.h"
 
 extern const struct part_ops image_part;      /* image.c: the image exists locally */
+extern const struct part_ops aws_part;        /* part-aws.c: AWS credentials (--aws) */
 
 const struct part_ops *const parts_table[] = {
 	&image_part,
+	&aws_part,
 	NULL,
 };

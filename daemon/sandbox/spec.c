@@ -30,6 +30,7 @@ sandbox_spec_free(struct sandbox_spec *spec)
 	strv_free(spec->warnings);
 	free(spec->config_global);
 	free(spec->config_local);
+	sandbox_creds_free(&spec->creds);
 	memset(spec, 0, sizeof *spec);
 }
 
@@ -101,6 +102,8 @@ sandbox_spec_parse(json_t *p, struct sandbox_spec *spec, struct mino_error **err
 		return -1;
 	if (spec->command != NULL && spec->command[0] == NULL)
 		return mino_make_error(err, MINO_E_INVALID_ARGUMENT, 0, "`command` is empty");
+	if (sandbox_creds_parse(p, &spec->creds, err) < 0)
+		return -1;
 	spec->name = name ? xstrdup(name) : NULL;
 	spec->project_dir = xstrdup(project);
 	spec->rows = (unsigned)rows;
@@ -150,6 +153,8 @@ sandbox_spec_resolve(struct sandbox_spec *spec, const struct cfg *cfg, struct mi
 		return -1;
 	spec->no_audit = !cfg_bool(cfg, "general.audit_log");
 	spec->workdir = workdir_for_project(spec->project_dir, cfg_string(cfg, "container.workdir"));
+	if (sandbox_creds_resolve(&spec->creds, cfg, err) < 0)
+		return -1;
 	if (spec->name == NULL)
 		spec->name = sandbox_spec_new_name();
 	spec->id = session_new_id(8);

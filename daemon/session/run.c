@@ -73,7 +73,8 @@ session_seed_ring(struct session *s)
  * spec.env (and of parts) reach the container, never podman's argv or
  * stored config. */
 static int
-session_prepare_rundir(struct session *s, char *const *part_env, struct mino_error **err)
+session_prepare_rundir(struct session *s, char *const *part_env, char *const *files,
+    struct mino_error **err)
 {
 	_cleanup_free_ char **env = NULL;
 	size_t n = strv_len(s->spec.env), m = strv_len(part_env);
@@ -88,6 +89,9 @@ session_prepare_rundir(struct session *s, char *const *part_env, struct mino_err
 	env = xcalloc(n + m + 1, sizeof *env);
 	memcpy(env, s->spec.env, n * sizeof *env);
 	memcpy(env + n, part_env, m * sizeof *env);
+	for (; files != NULL && files[0] != NULL && files[1] != NULL; files += 2)
+		if (rundir_write(s->rundir, files[0], files[1], strlen(files[1]), err) < 0)
+			return -1;
 	return rundir_write_env(s->rundir, RUNDIR_ENV_FILE, env, err);
 }
 
@@ -114,7 +118,7 @@ session_start(struct session *s, struct mino_error **err)
 
 	if (s->parts != NULL && parts_contribute(s->parts, &po, err) < 0)
 		goto out;
-	if (session_prepare_rundir(s, po.env, err) < 0)
+	if (session_prepare_rundir(s, po.env, po.files, err) < 0)
 		goto out;
 	mounts.rundir = s->rundir;
 	mounts.entry = minod.entry_path;
