@@ -1,0 +1,232 @@
+"""Credentials in sessions (issue 8) against real rootless podman and the
+local fake STS (tests/creds/fake_sts.py, SigV4 checked by botocore) on
+127.0.0.1.  minod mints on the host; the container only reads what the
+run directory delivers (/run/mino/aws-config, whose credential_process is
+`/run/mino-entry --cat /run/mino/aws-credentials.json`).  The long-term
+source secret must reach nothing but minod's memory and the fake; the
+minted secret nothing outside the container."""
+
+import json
+import os
+import secrets
+import subprocess
+import sys
+import time
+
+import pytest
+
+from minotest import SLOW, is_one_line_error, wait_for
+from test_pipeline import ProcScanner, files_under
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+FAKE_STS = os.path.join(HERE, "..", "creds", "fake_sts.py")
+KEY_ID = "AKIAFAKESTATIC000001"
+SHORT_SECS = 12
+# The container reads the AWS config's credential_process line and runs it.
+READ_CREDS = ('cp=$(sed -n "s/^credential_process = //p" "$AWS_CONFIG_FILE"); '
+              'key() { $cp | sed -n "s/.*\\"AccessKeyId\\":\\"\\([^\\"]*\\)\\".*/\\1/p"; }; ')
+
+
+class FakeSts:
+    def __init__(self, root):
+        self.secret = "fakeLongTermSecret" + secrets.token_hex(11)
+        keys = os.path.join(root, "sts-keys.json")
+        with open(keys, "w") as f:
+            json.dump({KEY_ID: self.secret}, f)
+        self.log = os.path.join(root, "sts.log")
+        port_file = os.path.join(root, "sts.port")
+        open(self.log, "w").close()
+        self.proc = subprocess.Popen(["/usr/bin/python3", FAKE_STS, "--port-file", port_file, "--log", self.log,
+                                      "--keys", keys, "--short-secs", str(SHORT_SECS)])
+        assert wait_for(lambda: os.path.exists(port_file), 20 * SLOW), "the fake STS did not start"
+        with open(port_file) as f:
+            self.port = int(f.read())
+
+    def requests(self):
+        with open(self.log) as f:
+            return [json.loads(l) for l in f if l.strip()]
+
+    def issued(self):
+        return [r["issued"] for r in self.requests() if "issued" in r]
+
+    def client_env(self, extra=None):
+        e = {"AWS_ACCESS_KEY_ID": KEY_ID, "AWS_SECRET_ACCESS_KEY": self.secret,
+             "AWS_ENDPOINT_URL_STS": "http://127.0.0.1:%d" % self.port, "AWS_REGION": "eu-west-1",
+             "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/credentials", "AWS_CONFIG_FILE": "/nonexistent/config"}
+        e.update(extra or {})
+        return e
+
+    def close(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+
+
+@pytest.fixture
+def sts(menv):
+    s = FakeSts(menv.root)
+    yield s
+    s.close()
+
+
+def with_config(menv, name, text):
+    """A global config file: the test's own plus `text`."""
+    with open(menv.config) as f:
+        base = f.read()
+    path = os.path.join(menv.root, name)
+    with open(path, "w") as f:
+        f.write(base + "\n" + text)
+    return path
+
+
+def mino_env(menv, sts, extra=None):
+    e = dict(menv.env)
+    e.update(sts.client_env(extra))
+    return e
+
+
+def read(menv, name):
+    with open(os.path.join(menv.project, name), "rb") as f:
+        return f.read()
+
+
+def test_aws_minted_delivered_and_nowhere_else(menv, sts):
+    name = menv.name("aws")
+    script = (READ_CREDS + 'cat "$AWS_CONFIG_FILE" > config.out; $cp > creds.out; env > env.out; '
+              'cat /run/mino/* > rundir.out; echo started; sleep 30')
+    with ProcScanner(sts.secret) as scan:
+        proc = menv.mino_popen("run", "--aws", "-n", name, "--", "sh", "-c", script, env=mino_env(menv, sts))
+        scan.exclude.add(proc.pid)  # the client: the user's own environment holds the source
+        line = proc.stdout.readline()
+        assert line == b"started\n", proc.stderr.read()
+        creds = json.loads(read(menv, "creds.out"))
+        minted = [creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"]]
+        # while it runs: no minted value in any host process either
+        once = [ProcScanner(v) for v in minted]
+        for s in once:
+            s.scan()
+            assert s.hits == [], s.hits
+        c = menv.container_of(name)
+        inspect = menv.podman("inspect", c["id"])
+        assert inspect.returncode == 0, inspect.stderr
+        listed = menv.session(name)
+        assert menv.mino("stop", name).returncode == 0
+        proc.wait(timeout=30 * SLOW)
+    assert scan.scans > 5 and scan.hits == [], scan.hits
+    # what the container got: the key the fake minted (GetSessionToken), not the source
+    assert creds["Version"] == 1 and creds["AccessKeyId"] in sts.issued()
+    assert creds["AccessKeyId"].startswith("ASIA") and creds["AccessKeyId"] != KEY_ID
+    assert [r["action"] for r in sts.requests()] == ["GetSessionToken"]
+    config = read(menv, "config.out").decode()
+    assert "credential_process = /run/mino-entry --cat /run/mino/aws-credentials.json" in config
+    assert "region = eu-west-1" in config
+    env = read(menv, "env.out").decode().splitlines()
+    assert "AWS_CONFIG_FILE=/run/mino/aws-config" in env and "AWS_REGION=eu-west-1" in env
+    assert not any(l.startswith(("AWS_ACCESS_KEY_ID=", "AWS_SECRET_ACCESS_KEY=", "AWS_SESSION_TOKEN="))
+                   for l in env), env
+    inside = read(menv, "env.out") + read(menv, "rundir.out") + read(menv, "creds.out") + read(menv, "config.out")
+    assert sts.secret.encode() not in inside and KEY_ID.encode() not in inside
+    for v in [sts.secret] + minted:
+        assert v.encode() not in inspect.stdout, "a secret is in podman inspect"
+    # the record and `mino list -f json`: provider, identity, expiry; never a secret
+    aws = listed["credentials"]["aws"]
+    assert creds["AccessKeyId"] in aws["identity"] and aws["expires"].endswith("Z")
+    # record, audit log, transcript, minod's log: none of the secrets
+    for path in list(files_under(menv.state)) + [menv.daemon_log]:
+        with open(path, "rb") as f:
+            data = f.read()
+        for v in [sts.secret, minted[1], minted[2]]:
+            assert v.encode() not in data, "%s holds a secret" % path
+    events = [a for a in menv.audit_lines() if a["event"] == "credentials.injected"]
+    assert len(events) == 1 and events[0]["data"]["providers"] == ["aws"]
+    assert events[0]["data"]["session_name"] == name
+    rundir = os.path.join(menv.runtime, "mino", "run")
+    assert os.listdir(rundir) == [], os.listdir(rundir)
+
+
+def test_aws_refresh_rewrites_the_file_while_the_session_runs(menv, sts):
+    name = menv.name("ref")
+    cfg = with_config(menv, "short.toml", '[credentials.aws]\nrole_arn = "arn:aws:iam::123456789012:role/short"\n')
+    script = READ_CREDS + 'i=0; while [ $i -lt 30 ]; do key >> keys.out; sleep 1; i=$((i+1)); done'
+    p = menv.mino("-c", cfg, "run", "--aws", "-n", name, "--", "sh", "-c", script, env=mino_env(menv, sts),
+                  timeout=120)
+    assert p.returncode == 0, p.stderr
+    keys = read(menv, "keys.out").decode().split()
+    assert len(keys) >= 25, keys
+    distinct = list(dict.fromkeys(keys))
+    # a 12 s token is replaced about every 6 s: the running command sees new ones
+    assert len(distinct) >= 3, distinct
+    issued = sts.issued()
+    assert all(k in issued for k in distinct), (distinct, issued)
+    roles = [r.get("role") for r in sts.requests()]
+    assert roles.count("arn:aws:iam::123456789012:role/short") >= 3, roles
+    assert all(r.get("session_name") == "mino-" + name for r in sts.requests())
+    refreshed = [a for a in menv.audit_lines() if a["event"] == "credentials.refreshed"]
+    assert len(refreshed) >= 2, refreshed
+    rec = menv.session(name)
+    assert rec["credentials"]["aws"]["refreshes"] >= 2
+
+
+def test_aws_role_change_mints_a_new_identity(menv, sts):
+    keys = {}
+    for role, label in (("alpha", "a1"), ("beta", "b"), ("alpha", "a2")):
+        cfg = with_config(menv, label + ".toml",
+                          '[credentials.aws]\nrole_arn = "arn:aws:iam::123456789012:role/%s"\n' % role)
+        p = menv.mino("-c", cfg, "run", "--aws", "--", "sh", "-c", READ_CREDS + "key", env=mino_env(menv, sts))
+        assert p.returncode == 0, p.stderr
+        keys[label] = p.stdout.decode().strip()
+    issued = sts.issued()
+    assert keys["a1"] in issued and keys["b"] in issued
+    assert keys["b"] != keys["a1"], "another role reused the first role's token"
+    # the same identity again: the cached token, no third STS call
+    assert keys["a2"] == keys["a1"]
+    assert [r["role"].rsplit("/", 1)[1] for r in sts.requests()] == ["alpha", "beta"]
+
+
+def test_aws_failure_strict_fails_with_one_line_and_leaves_nothing(menv, sts):
+    name = menv.name("deny")
+    cfg = with_config(menv, "denied.toml", '[credentials.aws]\nrole_arn = "arn:aws:iam::123456789012:role/denied"\n')
+    p = menv.mino("-c", cfg, "run", "--aws", "--strict-credentials", "-n", name, "--", "echo", "ran",
+                  env=mino_env(menv, sts))
+    assert p.returncode != 0 and p.stdout == b""
+    assert is_one_line_error(p.stderr), p.stderr
+    assert b"AccessDenied" in p.stderr and b"AssumeRole" in p.stderr
+    assert sts.secret.encode() not in p.stderr
+    assert menv.containers() == []
+    assert menv.session(name) is None
+    rundir = os.path.join(menv.runtime, "mino", "run")
+    assert os.listdir(rundir) == []
+    failed = [a for a in menv.audit_lines() if a["event"] == "credentials.failed"]
+    assert len(failed) == 1 and "AccessDenied" in failed[0]["data"]["error"]
+
+
+def test_aws_failure_lenient_warns_once_and_runs_without(menv, sts):
+    cfg = with_config(menv, "denied.toml", '[credentials.aws]\nrole_arn = "arn:aws:iam::123456789012:role/denied"\n')
+    p = menv.mino("-c", cfg, "run", "--aws", "--", "sh", "-c", 'echo "cfg=${AWS_CONFIG_FILE:-none}"',
+                  env=mino_env(menv, sts))
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == b"cfg=none\n"
+    warnings = [l for l in p.stderr.decode().splitlines() if l.startswith("mino: warning:")]
+    assert len(warnings) == 1 and "AWS credentials" in warnings[0] and "AccessDenied" in warnings[0], p.stderr
+
+
+def test_aws_without_any_source_is_one_clear_line(menv):
+    e = dict(menv.env)
+    e.update({"AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/credentials", "AWS_CONFIG_FILE": "/nonexistent/config",
+              "PATH": "/usr/bin:/bin"})
+    for k in list(e):
+        if k.startswith("AWS_ACCESS") or k.startswith("AWS_SECRET") or k == "AWS_PROFILE":
+            del e[k]
+    p = menv.mino("run", "--aws", "--strict-credentials", "--", "echo", "ran", env=e)
+    assert p.returncode != 0 and is_one_line_error(p.stderr), p.stderr
+    assert menv.containers() == []
+
+
+def test_credential_env_is_allow_listed(menv):
+    with menv.client() as cl:
+        params = {"project": menv.project, "command": ["true"], "credential_env": {"LD_PRELOAD": "/x.so"}}
+        r = cl.request("session/create", params)
+        assert "error" in r and "`LD_PRELOAD` is not a credential variable" in r["error"]["message"], r
+        params["credential_env"] = {"AWS_CONFIG_FILE": "relative/config"}
+        r = cl.request("session/create", params)
+        assert "error" in r and "must be an absolute path" in r["error"]["message"], r
+    assert menv.containers() == []
