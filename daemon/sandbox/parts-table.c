@@ -7,9 +7,15 @@
 
 extern const struct part_ops image_part;      /* image.c: the image exists locally */
 extern const struct part_ops aws_part;        /* part-aws.c: AWS credentials (--aws) */
+extern const struct part_ops gcp_part;        /* part-tokens.c: GCP access token (--gcp) */
+extern const struct part_ops azure_part;      /* part-tokens.c: Azure access token (--azure) */
+extern const struct part_ops github_part;     /* part-tokens.c: GitHub token (default on) */
 
 const struct part_ops *const parts_table[] = {
 	&image_part,
 	&aws_part,
+	&gcp_part,
+	&azure_part,
+	&github_part,
 	NULL,
 };

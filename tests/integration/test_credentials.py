@@ -240,3 +240,137 @@ def test_credential_env_is_allow_listed(menv):
         r = cl.request("session/create", params)
         assert "error" in r and "must be an absolute path" in r["error"]["message"], r
     assert menv.containers() == []
+
+
+# ---------------------------------------------------------------- tokens
+
+def start_fake(root, name, script, args):
+    log = os.path.join(root, name + ".log")
+    port_file = os.path.join(root, name + ".port")
+    open(log, "w").close()
+    p = subprocess.Popen(["/usr/bin/python3", os.path.join(HERE, "..", "creds", script), "--port-file", port_file,
+                          "--log", log] + args)
+    assert wait_for(lambda: os.path.exists(port_file), 20 * SLOW), "fake %s did not start" % name
+    with open(port_file) as f:
+        return p, int(f.read()), log
+
+
+def issued(log):
+    with open(log) as f:
+        return [json.loads(l)["issued"] for l in f if l.strip() and "issued" in json.loads(l)]
+
+
+def secrets_nowhere_on_the_host(menv, values, inspect_out=None):
+    for path in list(files_under(menv.state)) + [menv.daemon_log]:
+        if os.path.dirname(path) == os.path.join(menv.state, "mino", "credentials"):
+            continue  # the token cache (0600) holds minted tokens by design
+        with open(path, "rb") as f:
+            data = f.read()
+        for v in values:
+            assert v.encode() not in data, "%s holds a secret" % path
+    if inspect_out is not None:
+        for v in values:
+            assert v.encode() not in inspect_out
+
+
+GH_SCRIPT = ('h=${GIT_CONFIG_VALUE_0#!}; printf "%s\\n" "$GH_TOKEN" "$GITHUB_TOKEN" "$GIT_CONFIG_COUNT" '
+             '"$GIT_CONFIG_KEY_0" > gh.out; sh -c "$h \\"\\$@\\"" helper get >> gh.out; echo started; sleep 20')
+
+
+def test_github_token_delivered_with_a_git_helper(menv):
+    name = menv.name("gh")
+    token = "ghp_fake" + secrets.token_hex(16)
+    e = dict(menv.env, GH_TOKEN=token)
+    with ProcScanner(token) as scan:
+        proc = menv.mino_popen("run", "-n", name, "--", "sh", "-c", GH_SCRIPT, env=e)
+        line = proc.stdout.readline()
+        assert line == b"started\n", proc.stderr.read()
+        inspect = menv.podman("inspect", menv.container_of(name)["id"])
+        listed = menv.session(name)
+        assert menv.mino("stop", name).returncode == 0
+        proc.wait(timeout=30 * SLOW)
+    hits = [h for h in scan.hits if h[0] != str(proc.pid)]
+    assert hits == [], hits
+    out = read(menv, "gh.out").decode().splitlines()
+    assert out == [token, token, "1", "credential.https://github.com.helper", "username=x-access-token",
+                   "password=" + token], out
+    assert listed["credentials"]["github"]["identity"] == "github.com (from GH_TOKEN)"
+    assert "expires" not in listed["credentials"]["github"]
+    secrets_nowhere_on_the_host(menv, [token], inspect.stdout)
+    events = [a["data"] for a in menv.audit_lines() if a["event"] == "credentials.injected"]
+    assert events == [{"session_name": name, "providers": ["github"], "identity": "github.com (from GH_TOKEN)"}]
+
+
+def test_github_off_and_without_source_is_silent(menv, tmp_path):
+    token = "ghp_fake" + secrets.token_hex(16)
+    show = ["sh", "-c", 'echo "gh=${GH_TOKEN:-none} git=${GIT_CONFIG_COUNT:-none}"']
+    p = menv.mino("run", "--no-github", "--", *show, env=dict(menv.env, GH_TOKEN=token))
+    assert p.returncode == 0 and p.stdout == b"gh=none git=none\n", p.stderr
+    # no token and no gh on PATH: nothing at all on stderr, one line with -v
+    empty = tmp_path / "bin"
+    empty.mkdir()
+    e = dict(menv.env, PATH=str(empty))
+    e.pop("GH_TOKEN", None)
+    e.pop("GITHUB_TOKEN", None)
+    p = menv.mino("run", "--", *show, env=e)
+    assert p.returncode == 0 and p.stdout == b"gh=none git=none\n" and p.stderr == b"", p.stderr
+    p = menv.mino("-v", "run", "--", *show, env=e)
+    assert p.returncode == 0, p.stderr
+    assert p.stderr.decode().count("GitHub credentials: none found") == 1, p.stderr
+
+
+def test_gcp_token_file_and_variables(menv, tmp_path):
+    sa_key, sa_pub = str(tmp_path / "sa.pem"), str(tmp_path / "sa.pub")
+    subprocess.run(["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", sa_key],
+                   check=True, capture_output=True)
+    subprocess.run(["openssl", "pkey", "-in", sa_key, "-pubout", "-out", sa_pub], check=True, capture_output=True)
+    user = {"client_id": "fake-client.apps.googleusercontent.com",
+            "client_secret": "fakeClientSecret" + secrets.token_hex(8),
+            "refresh_token": "1//fakeRefresh" + secrets.token_hex(12)}
+    with open(tmp_path / "user.json", "w") as f:
+        json.dump(user, f)
+    fake, port, log = start_fake(menv.root, "gcp", "fake_gcp.py",
+                                 ["--user", str(tmp_path / "user.json"), "--sa-pub", sa_pub,
+                                  "--sa-email", "runner@fake-project.iam.gserviceaccount.com", "--sa-kid", "k1"])
+    try:
+        adc = tmp_path / "adc.json"
+        with open(adc, "w") as f:
+            json.dump(dict(user, type="authorized_user", quota_project_id="quota-proj",
+                           token_uri="http://127.0.0.1:%d/token" % port), f)
+        e = dict(menv.env, GOOGLE_APPLICATION_CREDENTIALS=str(adc))
+        p = menv.mino("run", "--gcp", "--no-github", "--", "sh", "-c",
+                      'cat "$CLOUDSDK_AUTH_ACCESS_TOKEN_FILE"; echo; echo "$CLOUDSDK_AUTH_ACCESS_TOKEN"; '
+                      'echo "$CLOUDSDK_CORE_PROJECT"; cat /run/mino/* | grep -c fakeRefresh', env=e)
+        assert p.returncode == 1, p.stderr  # grep -c found nothing: exit 1 with "0"
+        out = p.stdout.decode().splitlines()
+        toks = issued(log)
+        assert len(toks) == 1 and out == [toks[0], toks[0], "quota-proj", "0"], (out, toks)
+        secrets_nowhere_on_the_host(menv, [toks[0], user["refresh_token"], user["client_secret"]])
+        assert [a["data"]["providers"] for a in menv.audit_lines() if a["event"] == "credentials.injected"] == [["gcp"]]
+    finally:
+        fake.terminate()
+        fake.wait(timeout=10)
+
+
+def test_azure_token_variable_and_file(menv, tmp_path):
+    client = {"tenant": "72f988bf-86f1-41af-91ab-2d7cd011db47", "client_id": "00000000-1111-2222-3333-444444444444",
+              "client_secret": "fake~azure~" + secrets.token_hex(10)}
+    with open(tmp_path / "client.json", "w") as f:
+        json.dump(client, f)
+    fake, port, log = start_fake(menv.root, "azure", "fake_azure.py", ["--client", str(tmp_path / "client.json")])
+    try:
+        e = dict(menv.env, AZURE_CLIENT_ID=client["client_id"], AZURE_CLIENT_SECRET=client["client_secret"],
+                 AZURE_TENANT_ID=client["tenant"], AZURE_AUTHORITY_HOST="http://127.0.0.1:%d/" % port)
+        name = menv.name("az")
+        p = menv.mino("run", "--azure", "--no-github", "-n", name, "--", "sh", "-c",
+                      'echo "$AZURE_ACCESS_TOKEN"; cat "$AZURE_ACCESS_TOKEN_FILE"; echo; '
+                      'env | grep -c AZURE_CLIENT_SECRET', env=e)
+        assert p.returncode == 1, p.stderr  # no AZURE_CLIENT_SECRET inside
+        toks = issued(log)
+        assert len(toks) == 1 and p.stdout.decode().splitlines() == [toks[0], toks[0], "0"], p.stdout
+        rec = menv.session(name)
+        assert rec["credentials"]["azure"]["identity"].startswith("tenant " + client["tenant"])
+        secrets_nowhere_on_the_host(menv, [toks[0], client["client_secret"]])
+    finally:
+        fake.terminate()
+        fake.wait(timeout=10)
