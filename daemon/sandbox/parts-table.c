@@ -10,6 +10,7 @@ extern const struct part_ops aws_part;        /* part-aws.c: AWS credentials (--
 extern const struct part_ops gcp_part;        /* part-tokens.c: GCP access token (--gcp) */
 extern const struct part_ops azure_part;      /* part-tokens.c: Azure access token (--azure) */
 extern const struct part_ops github_part;     /* part-tokens.c: GitHub token (default on) */
+extern const struct part_ops ssh_part;        /* part-ssh.c: SSH agent relay (default on) */
 
 const struct part_ops *const parts_table[] = {
 	&image_part,
@@ -17,5 +18,6 @@ const struct part_ops *const parts_table[] = {
 	&gcp_part,
 	&azure_part,
 	&github_part,
+	&ssh_part,
 	NULL,
 };
