@@ -375,3 +375,67 @@ def test_azure_token_variable_and_file(menv, tmp_path):
     finally:
         fake.terminate()
         fake.wait(timeout=10)
+
+
+# ---------------------------------------------------------------- SSH agent
+
+@pytest.fixture
+def agent(tmp_path):
+    sock = str(tmp_path / "agent.sock")
+    p = subprocess.Popen(["ssh-agent", "-D", "-a", sock], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    assert wait_for(lambda: os.path.exists(sock), 10 * SLOW), "ssh-agent did not start"
+    key = str(tmp_path / "id_test")
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "mino-test", "-f", key], check=True)
+    env = dict(os.environ, SSH_AUTH_SOCK=sock)
+    subprocess.run(["ssh-add", "-q", key], env=env, check=True, capture_output=True)
+    os.unlink(key)  # only the agent has the private key now
+    fp = subprocess.run(["ssh-keygen", "-l", "-f", key + ".pub"], check=True, capture_output=True).stdout.split()[1]
+    yield {"sock": sock, "pub": key + ".pub", "fp": fp.decode()}
+    p.terminate()
+    p.wait(timeout=10)
+
+
+def test_ssh_agent_relay_lists_signs_refuses_and_audits(menv, agent, tmp_path):
+    name = menv.name("ssh")
+    p = menv.mino_popen("run", "-n", name, "--", "sh", "-c",
+                        'ls -l /run/mino/ssh-agent.sock > sock.out; echo "$SSH_AUTH_SOCK" >> sock.out; '
+                        'echo started; sleep 30', env=dict(menv.env, SSH_AUTH_SOCK=agent["sock"]))
+    assert p.stdout.readline() == b"started\n", p.stderr.read()
+    sock_out = read(menv, "sock.out").decode().splitlines()
+    assert sock_out[0].startswith("srw-rw-rw-") and sock_out[1] == "/run/mino/ssh-agent.sock", sock_out
+    rec = menv.session(name)
+    relay = os.path.join(menv.runtime, "mino", "run", rec["id"], "ssh-agent.sock")
+    via = dict(os.environ, SSH_AUTH_SOCK=relay)
+    # the real ssh-add and ssh-keygen through the relay
+    lst = subprocess.run(["ssh-add", "-l"], env=via, capture_output=True, timeout=20)
+    assert lst.returncode == 0 and agent["fp"].encode() in lst.stdout, lst
+    rm = subprocess.run(["ssh-add", "-D"], env=via, capture_output=True, timeout=20)
+    assert rm.returncode != 0, rm
+    data = tmp_path / "data.txt"
+    data.write_text("sign me\n")
+    sig = subprocess.run(["ssh-keygen", "-Y", "sign", "-f", agent["pub"], "-n", "file", str(data)], env=via,
+                         capture_output=True, timeout=20)
+    assert sig.returncode == 0 and os.path.exists(str(data) + ".sig"), sig.stderr
+    # nothing was removed from the real agent
+    still = subprocess.run(["ssh-add", "-l"], env=dict(os.environ, SSH_AUTH_SOCK=agent["sock"]), capture_output=True)
+    assert agent["fp"].encode() in still.stdout
+    assert menv.mino("stop", name).returncode == 0
+    p.wait(timeout=30 * SLOW)
+    audit = menv.audit_lines()
+    signs = [a["data"] for a in audit if a["event"] == "ssh_agent.sign"]
+    assert signs == [{"session_name": name, "fingerprint": agent["fp"]}], signs
+    refused = [a["data"]["type"] for a in audit if a["event"] == "ssh_agent.refused"]
+    # ssh-add -D: SSH_AGENTC_REMOVE_ALL_IDENTITIES, then the protocol 1 one (9) as well
+    assert refused[0] == 19 and set(refused) <= {9, 19}, refused
+    assert b"sign me" not in open(os.path.join(menv.state, "mino", "audit.log"), "rb").read()
+    assert not os.path.exists(relay)
+
+
+def test_ssh_agent_off_or_absent(menv, agent):
+    show = ["sh", "-c", 'echo "sock=${SSH_AUTH_SOCK:-none}"; ls /run/mino']
+    p = menv.mino("run", "--no-ssh-agent", "--", *show, env=dict(menv.env, SSH_AUTH_SOCK=agent["sock"]))
+    assert p.returncode == 0 and p.stdout == b"sock=none\nenv\n", (p.stdout, p.stderr)
+    e = dict(menv.env)
+    e.pop("SSH_AUTH_SOCK", None)
+    p = menv.mino("run", "--", *show, env=e)
+    assert p.returncode == 0 and p.stdout == b"sock=none\nenv\n" and p.stderr == b"", (p.stdout, p.stderr)
