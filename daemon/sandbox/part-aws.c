@@ -47,6 +47,7 @@ struct aws_part {
 	time_t expires;
 	unsigned refreshes;
 	char *last_error;
+	struct part_creds_live live;    /* stopped by minod's shutdown */
 };
 
 static int aws_part_prepare(struct part_ctx *ctx, struct mino_error **err);
@@ -81,6 +82,12 @@ aws_part_stop(struct aws_part *ap)
 		ap->refresh = NULL;
 	}
 	aws_creds_clear(&ap->creds);
+}
+
+static void
+aws_part_stop_cb(void *arg)
+{
+	aws_part_stop(arg);
 }
 
 /* Keeps what may be shown of a fresh result. */
@@ -172,6 +179,7 @@ aws_part_prepare(struct part_ctx *ctx, struct mino_error **err)
 		ap->ctx = ctx;
 		ctx->state = ap;
 	}
+	part_creds_live_add(&ap->live, aws_part_stop_cb, ap);
 	part_progress(ctx, "minting AWS credentials");
 	ap->mint = aws_part_mint(ap, true, aws_part_minted, &why);
 	if (ap->mint == NULL) {
@@ -331,6 +339,7 @@ aws_part_free(struct part_ctx *ctx)
 
 	if (ap == NULL)
 		return;
+	part_creds_live_del(&ap->live);
 	aws_part_stop(ap);
 	free(ap->source);
 	free(ap->key_id);

@@ -27,6 +27,7 @@ part_creds_iso(time_t t, char *out, size_t size)
 		snprintf(out, size, "%lld", (long long)t);
 }
 static struct creds_cache *part_creds_token_cache;
+static LIST_HEAD(, part_creds_live) part_creds_lives = LIST_HEAD_INITIALIZER(part_creds_lives);
 
 struct http_client *
 part_creds_http(struct mino_error **err)
@@ -136,4 +137,41 @@ part_creds_record(json_t *rec, const char *provider, const char *identity, time_
 	json_object_set_new(p, "refreshes", json_integer(refreshes));
 	json_object_set_new(p, "last_error", last_error != NULL ? json_string(last_error) : json_null());
 	json_object_set_new(all, provider, p);
+}
+
+void
+part_creds_live_add(struct part_creds_live *l, void (*stop)(void *arg), void *arg)
+{
+	if (l->linked)
+		return;
+	l->stop = stop;
+	l->arg = arg;
+	l->linked = true;
+	LIST_INSERT_HEAD(&part_creds_lives, l, link);
+}
+
+void
+part_creds_live_del(struct part_creds_live *l)
+{
+	if (!l->linked)
+		return;
+	l->linked = false;
+	LIST_REMOVE(l, link);
+}
+
+void
+part_creds_fini(void)
+{
+	struct part_creds_live *l;
+
+	while ((l = LIST_FIRST(&part_creds_lives)) != NULL) {
+		part_creds_live_del(l);
+		l->stop(l->arg);
+	}
+	if (part_creds_http_client != NULL) {
+		http_client_close(part_creds_http_client, NULL, NULL);
+		part_creds_http_client = NULL;
+	}
+	creds_cache_free(part_creds_token_cache);
+	part_creds_token_cache = NULL;
 }

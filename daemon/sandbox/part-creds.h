@@ -6,6 +6,8 @@
 #ifndef MINOD_PART_CREDS_H
 #define MINOD_PART_CREDS_H
 
+#include <stdbool.h>
+#include <sys/queue.h>
 #include <time.h>
 #include <jansson.h>
 
@@ -34,5 +36,18 @@ int part_creds_write(const struct part_ctx *ctx, const char *file, const char *d
 /* rec.credentials.<provider> = {identity, expires (ISO 8601 UTC), refreshes, last_error}. */
 void part_creds_record(json_t *rec, const char *provider, const char *identity, time_t expires,
     unsigned refreshes, const char *last_error);
+
+/* Live credential state (a timer, a mint in flight, a relay) that minod's
+ * shutdown must stop: part_creds_fini calls each `stop` once, then closes
+ * the HTTP client and frees the cache, so no handle is left to uv_walk. */
+struct part_creds_live {
+	LIST_ENTRY(part_creds_live) link;
+	void (*stop)(void *arg);
+	void *arg;
+	bool linked;
+};
+void part_creds_live_add(struct part_creds_live *l, void (*stop)(void *arg), void *arg);
+void part_creds_live_del(struct part_creds_live *l);
+void part_creds_fini(void);
 
 #endif

@@ -61,6 +61,7 @@ struct ssh_relay {
 	unsigned window_count;
 	char *session_name;
 	bool no_audit;
+	struct part_creds_live live;   /* stopped by minod's shutdown */
 };
 
 static void ssh_conn_close(struct ssh_conn *c);
@@ -304,6 +305,11 @@ ssh_relay_closed_cb(uv_handle_t *h)
 static void
 ssh_relay_stop(struct ssh_relay *r)
 {
+	part_creds_live_del(&r->live);
+	if (r->ctx != NULL) {
+		r->ctx->state = NULL;
+		r->ctx = NULL;
+	}
 	while (!LIST_EMPTY(&r->conns))
 		ssh_conn_close(LIST_FIRST(&r->conns));
 	if (r->listening) {
@@ -314,6 +320,12 @@ ssh_relay_stop(struct ssh_relay *r)
 		return;
 	}
 	ssh_relay_closed_cb((uv_handle_t *)&r->listener);
+}
+
+static void
+ssh_relay_stop_cb(void *arg)
+{
+	ssh_relay_stop(arg);
 }
 
 static int
@@ -345,6 +357,7 @@ ssh_part_prepare(struct part_ctx *ctx, struct mino_error **err)
 	r->no_audit = ctx->spec->no_audit;
 	LIST_INIT(&r->conns);
 	ctx->state = r;
+	part_creds_live_add(&r->live, ssh_relay_stop_cb, r);
 	part_prepared(ctx, NULL);
 	return 0;
 }
@@ -388,11 +401,8 @@ ssh_part_done(struct part_ctx *ctx)
 {
 	struct ssh_relay *r = ctx->state;
 
-	if (r == NULL)
-		return;
-	ctx->state = NULL;
-	r->ctx = NULL;
-	ssh_relay_stop(r);
+	if (r != NULL)
+		ssh_relay_stop(r);
 }
 
 static void

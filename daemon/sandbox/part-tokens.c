@@ -57,6 +57,7 @@ struct tok_part {
 	unsigned refreshes;
 	char *last_error;
 	struct creds_refresh *refresh;
+	struct part_creds_live live;     /* stopped by minod's shutdown */
 };
 
 static void tok_part_done(struct tok_part *tp, const char *token, time_t expires, const char *identity,
@@ -265,6 +266,12 @@ tok_part_stop(struct tok_part *tp)
 }
 
 static void
+tok_part_stop_cb(void *arg)
+{
+	tok_part_stop(arg);
+}
+
+static void
 tok_part_keep(struct tok_part *tp, const char *token, time_t expires, const char *identity, const char *project)
 {
 	secret_clear(&tp->token);
@@ -358,6 +365,7 @@ tok_part_prepare(struct part_ctx *ctx, const struct tok_provider *pv)
 		tp->pv = pv;
 		ctx->state = tp;
 	}
+	part_creds_live_add(&tp->live, tok_part_stop_cb, tp);
 	msg = xasprintf("minting %s credentials", pv->title);
 	part_progress(ctx, msg);
 	if (pv->start(tp, true, &why) < 0) {
@@ -452,6 +460,7 @@ tok_part_free(struct part_ctx *ctx)
 
 	if (tp == NULL)
 		return;
+	part_creds_live_del(&tp->live);
 	tok_part_stop(tp);
 	free(tp->identity);
 	free(tp->project);

@@ -439,3 +439,23 @@ def test_ssh_agent_off_or_absent(menv, agent):
     e.pop("SSH_AUTH_SOCK", None)
     p = menv.mino("run", "--", *show, env=e)
     assert p.returncode == 0 and p.stdout == b"sock=none\nenv\n" and p.stderr == b"", (p.stdout, p.stderr)
+
+
+def test_minod_stops_cleanly_with_live_credentials_and_relay(menv, sts, agent):
+    name = menv.name("down")
+    cfg = with_config(menv, "short.toml", '[credentials.aws]\nrole_arn = "arn:aws:iam::123456789012:role/short"\n')
+    e = mino_env(menv, sts, {"SSH_AUTH_SOCK": agent["sock"]})
+    p = menv.mino("-c", cfg, "run", "-d", "--aws", "-n", name, "--", "sleep", "60", env=e)
+    assert p.returncode == 0, p.stderr
+    menv.wait_status(name, "running")
+    rec = menv.session(name)
+    assert set(rec["credentials"]) == {"aws", "ssh_agent"}, rec["credentials"]
+    # a refresh timer, a relay listener and the HTTP client are live: all closed, none leaked
+    assert menv.stop_daemon() == 0
+    with open(menv.daemon_log) as f:
+        log = f.read()
+    # (one timer is the sessions' own shutdown poll, left to the final walk before this work)
+    assert log.count("closing a leftover timer") == 1, log[-2000:]
+    assert "leftover pipe" not in log and "leftover poll" not in log and "leaked" not in log, log[-2000:]
+    menv.start_daemon()
+    assert menv.mino("stop", name).returncode == 0
