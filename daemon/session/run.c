@@ -93,8 +93,10 @@ session_prepare_rundir(struct session *s, char *const *part_env, char *const *fi
 	size_t n = strv_len(s->spec.env), m = strv_len(part_env);
 
 	env = xcalloc(n + m + 1, sizeof *env);
-	memcpy(env, s->spec.env, n * sizeof *env);
-	memcpy(env + n, part_env, m * sizeof *env);
+	if (n > 0)
+		memcpy(env, s->spec.env, n * sizeof *env);
+	if (m > 0)
+		memcpy(env + n, part_env, m * sizeof *env);
 	for (; files != NULL && files[0] != NULL && files[1] != NULL; files += 2)
 		if (rundir_write(s->rundir, files[0], files[1], strlen(files[1]), err) < 0)
 			return -1;
