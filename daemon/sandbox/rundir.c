@@ -148,7 +148,8 @@ rundir_write_env(const char *dir, const char *file, char *const *env, struct min
 	for (; env != NULL && *env != NULL; env++)
 		buf_append(&b, *env, strlen(*env) + 1); /* with its NUL */
 	r = rundir_write_file(path, b.data ? b.data : "", b.len, err);
-	explicit_bzero(b.data, b.len);
+	if (b.data != NULL)
+		explicit_bzero(b.data, b.len);
 	buf_free(&b);
 	return r;
 }
