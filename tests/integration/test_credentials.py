@@ -469,3 +469,46 @@ def test_minod_stops_cleanly_with_live_credentials_and_relay(menv, sts, agent):
     assert "leftover pipe" not in log and "leftover poll" not in log and "a handle was leaked" not in log, log[-2000:]
     menv.start_daemon()
     assert menv.mino("stop", name).returncode == 0
+
+
+# ---------------------------------------------------------------- CLI fallbacks
+
+def fake_program(bindir, name, argv_log, output):
+    path = os.path.join(bindir, name)
+    with open(path, "w") as f:
+        f.write('#!/bin/sh\nprintf "%%s\\n" "$*" >> %s\nprintf "%%s\\n" \'%s\'\n' % (argv_log, output))
+    os.chmod(path, 0o755)
+
+
+def test_cli_fallbacks_aws_export_credentials_and_gh(menv, tmp_path):
+    bindir = str(tmp_path / "bin")
+    os.mkdir(bindir)
+    os.symlink("/bin/sh", os.path.join(bindir, "sh"))
+    argv_log = str(tmp_path / "argv.log")
+    exp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 7200))
+    key = "ASIAFAKECLI" + secrets.token_hex(4).upper() + "X"
+    secret = "cliSecret" + secrets.token_hex(12)
+    fake_program(bindir, "aws", argv_log, json.dumps({"Version": 1, "AccessKeyId": key, "SecretAccessKey": secret,
+                                                       "SessionToken": "cliToken" + secrets.token_hex(20),
+                                                       "Expiration": exp}))
+    gh_token = "gho_fakecli" + secrets.token_hex(12)
+    fake_program(bindir, "gh", argv_log, gh_token)
+    e = dict(menv.env, PATH=bindir, AWS_PROFILE="sso-dev", AWS_SHARED_CREDENTIALS_FILE="/nonexistent/credentials",
+             AWS_CONFIG_FILE="/nonexistent/config")
+    for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "GH_TOKEN", "GITHUB_TOKEN"):
+        e.pop(k, None)
+    name = menv.name("cli")
+    p = menv.mino("run", "--aws", "--strict-credentials", "-n", name, "--", "sh", "-c",
+                  READ_CREDS + '$cp > creds.out; printf "%s" "$GH_TOKEN" > gh.out', env=e)
+    assert p.returncode == 0, p.stderr
+    creds = json.loads(read(menv, "creds.out"))
+    # temporary keys from the CLI pass through with their own expiry
+    assert creds["AccessKeyId"] == key and creds["SecretAccessKey"] == secret and creds["Expiration"] == exp
+    assert read(menv, "gh.out").decode() == gh_token
+    with open(argv_log) as f:
+        calls = f.read().splitlines()
+    assert "configure export-credentials --profile sso-dev --format process" in calls, calls
+    assert "auth token --hostname github.com" in calls, calls
+    rec = menv.session(name)
+    assert rec["credentials"]["github"]["identity"] == "github.com (from gh)"
+    secrets_nowhere_on_the_host(menv, [secret, gh_token])
