@@ -58,7 +58,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                                      "Correlation ID: 3d4e\r\nTimestamp: 2026-12-01 20:00:00Z"}, record)
         tok = "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.fake-" + secrets.token_urlsafe(64)
         record["issued"] = tok
-        self.answer(200, {"token_type": "Bearer", "expires_in": 3599, "ext_expires_in": 3599, "access_token": tok},
+        self.answer(200, {"token_type": "Bearer", "expires_in": ARGS.lifetime, "ext_expires_in": ARGS.lifetime, "access_token": tok},
                     record)
 
 
@@ -72,6 +72,7 @@ def main():
     ap.add_argument("--port-file", required=True)
     ap.add_argument("--log", required=True)
     ap.add_argument("--client", required=True, help="JSON file: tenant, client_id, client_secret")
+    ap.add_argument("--lifetime", type=int, default=3599, help="expires_in of the tokens issued")
     ARGS = ap.parse_args()
     with open(ARGS.client) as f:
         ARGS.client = json.load(f)

@@ -95,9 +95,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             record.update(verified=True, iss=claims["iss"])
         else:
             return self.answer(400, {"error": "unsupported_grant_type", "error_description": str(grant)}, record)
-        t = token("ya29.fake-", 3599)
+        t = token("ya29.fake-", ARGS.lifetime)
         record["issued"] = t
-        self.answer(200, {"access_token": t, "expires_in": 3599, "token_type": "Bearer", "scope": SCOPE}, record)
+        self.answer(200, {"access_token": t, "expires_in": ARGS.lifetime, "token_type": "Bearer", "scope": SCOPE}, record)
 
     def impersonate(self, sa, body, record):
         record["sa"] = sa
@@ -137,6 +137,7 @@ def main():
     ap.add_argument("--sa-pub", required=True)
     ap.add_argument("--sa-email", required=True)
     ap.add_argument("--sa-kid", required=True)
+    ap.add_argument("--lifetime", type=int, default=3599, help="expires_in of the tokens /token issues")
     ARGS = ap.parse_args()
     with open(ARGS.user) as f:
         ARGS.user = json.load(f)

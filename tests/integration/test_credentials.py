@@ -512,3 +512,49 @@ def test_cli_fallbacks_aws_export_credentials_and_gh(menv, tmp_path):
     rec = menv.session(name)
     assert rec["credentials"]["github"]["identity"] == "github.com (from gh)"
     secrets_nowhere_on_the_host(menv, [secret, gh_token])
+
+
+def test_gcp_and_azure_token_files_are_refreshed_while_the_session_runs(menv, tmp_path):
+    sa_key, sa_pub = str(tmp_path / "sa.pem"), str(tmp_path / "sa.pub")
+    subprocess.run(["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", sa_key],
+                   check=True, capture_output=True)
+    subprocess.run(["openssl", "pkey", "-in", sa_key, "-pubout", "-out", sa_pub], check=True, capture_output=True)
+    user = {"client_id": "fake-client.apps.googleusercontent.com", "client_secret": "fakeClientSecret01",
+            "refresh_token": "1//fakeRefresh" + secrets.token_hex(12)}
+    with open(tmp_path / "user.json", "w") as f:
+        json.dump(user, f)
+    client = {"tenant": "72f988bf-86f1-41af-91ab-2d7cd011db47", "client_id": "00000000-1111-2222-3333-444444444444",
+              "client_secret": "fake~azure~" + secrets.token_hex(10)}
+    with open(tmp_path / "client.json", "w") as f:
+        json.dump(client, f)
+    gcp, gport, glog = start_fake(menv.root, "gcp", "fake_gcp.py",
+                                  ["--user", str(tmp_path / "user.json"), "--sa-pub", sa_pub, "--lifetime", "12",
+                                   "--sa-email", "runner@fake-project.iam.gserviceaccount.com", "--sa-kid", "k1"])
+    az, aport, alog = start_fake(menv.root, "azure", "fake_azure.py",
+                                 ["--client", str(tmp_path / "client.json"), "--lifetime", "12"])
+    try:
+        adc = tmp_path / "adc.json"
+        with open(adc, "w") as f:
+            json.dump(dict(user, type="authorized_user", token_uri="http://127.0.0.1:%d/token" % gport), f)
+        e = dict(menv.env, GOOGLE_APPLICATION_CREDENTIALS=str(adc), AZURE_CLIENT_ID=client["client_id"],
+                 AZURE_CLIENT_SECRET=client["client_secret"], AZURE_TENANT_ID=client["tenant"],
+                 AZURE_AUTHORITY_HOST="http://127.0.0.1:%d/" % aport)
+        script = ('i=0; while [ $i -lt 25 ]; do { cat "$CLOUDSDK_AUTH_ACCESS_TOKEN_FILE"; echo; } >> g.out; '
+                  '{ cat "$AZURE_ACCESS_TOKEN_FILE"; echo; } >> a.out; sleep 1; i=$((i+1)); done')
+        name = menv.name("tok")
+        p = menv.mino("run", "--gcp", "--azure", "--no-github", "-n", name, "--", "sh", "-c", script, env=e,
+                      timeout=120)
+        assert p.returncode == 0, p.stderr
+        for out, log in (("g.out", glog), ("a.out", alog)):
+            seen = list(dict.fromkeys(read(menv, out).decode().split()))
+            toks = issued(log)
+            assert len(seen) >= 3 and all(t in toks for t in seen), (out, seen, toks)
+        refreshed = [a["data"]["providers"][0] for a in menv.audit_lines() if a["event"] == "credentials.refreshed"]
+        assert refreshed.count("gcp") >= 2 and refreshed.count("azure") >= 2, refreshed
+        rec = menv.session(name)
+        assert rec["credentials"]["gcp"]["refreshes"] >= 2 and rec["credentials"]["azure"]["refreshes"] >= 2
+    finally:
+        gcp.terminate()
+        az.terminate()
+        gcp.wait(timeout=10)
+        az.wait(timeout=10)
