@@ -113,6 +113,10 @@ def test_aws_minted_delivered_and_nowhere_else(menv, sts):
             s.scan()
             assert s.hits == [], s.hits
         c = menv.container_of(name)
+        # the image's non-root user runs the credential_process too
+        r = menv.podman("exec", "--user", "1000", c["id"], "sh", "-c",
+                        'id -u; $(sed -n "s/^credential_process = //p" /run/mino/aws-config) | grep -c AccessKeyId')
+        assert r.returncode == 0 and r.stdout.decode().split() == ["1000", "1"], r
         inspect = menv.podman("inspect", c["id"])
         assert inspect.returncode == 0, inspect.stderr
         listed = menv.session(name)
@@ -410,6 +414,10 @@ def test_ssh_agent_relay_lists_signs_refuses_and_audits(menv, agent, tmp_path):
     sock_out = read(menv, "sock.out").decode().splitlines()
     assert sock_out[0].startswith("srw-rw-rw-") and sock_out[1] == "/run/mino/ssh-agent.sock", sock_out
     rec = menv.session(name)
+    # a non-root user of the container may connect (write permission on the socket)
+    r = menv.podman("exec", "--user", "1000", menv.container_of(name)["id"], "sh", "-c",
+                    'id -u; [ -S /run/mino/ssh-agent.sock ] && [ -w /run/mino/ssh-agent.sock ] && echo ok')
+    assert r.returncode == 0 and r.stdout.decode().split() == ["1000", "ok"], r
     relay = os.path.join(menv.runtime, "mino", "run", rec["id"], "ssh-agent.sock")
     via = dict(os.environ, SSH_AUTH_SOCK=relay)
     # the real ssh-add and ssh-keygen through the relay
