@@ -12,6 +12,7 @@
 #include "client.h"
 #include "cmd.h"
 #include "envfile.h"
+#include "credenv.h"
 #include "jsonrpc.h"
 #include "mino-protocol.h"
 #include "names.h"
@@ -29,6 +30,8 @@ static char *cmd_run_volume(const char *spec);
 static int cmd_run_stream(struct client *c, json_t *result, bool interactive);
 static int cmd_run_append(json_t *array, char *s);
 static int cmd_run_env_json(const struct envfile_list *l, json_t **out);
+extern char **environ;
+
 static int cmd_run_create(struct client *c, json_t *params, bool ask, json_t **result);
 
 enum {
@@ -51,6 +54,24 @@ enum {
 	CMD_RUN_LAYERS,
 	CMD_RUN_CACHE_FRESH,
 	CMD_RUN_NO_HOME,
+	CMD_RUN_GITHUB,
+	CMD_RUN_NO_GITHUB,
+	CMD_RUN_SSH_AGENT,
+	CMD_RUN_NO_SSH_AGENT,
+	CMD_RUN_STRICT_CREDENTIALS,
+};
+
+/* Switches of session/create's `credentials` object. */
+static const struct {
+	int opt;
+	const char *key;
+	bool value;
+} cmd_run_cred_flags[] = {
+	{ CMD_RUN_GITHUB, "github", true },
+	{ CMD_RUN_NO_GITHUB, "github", false },
+	{ CMD_RUN_SSH_AGENT, "ssh_agent", true },
+	{ CMD_RUN_NO_SSH_AGENT, "ssh_agent", false },
+	{ CMD_RUN_STRICT_CREDENTIALS, "strict", true },
 };
 
 /* Boolean flags: the config key each sets, and to what. */
@@ -105,6 +126,11 @@ static const struct option cmd_run_options[] = {
 	{ "layers", required_argument, NULL, CMD_RUN_LAYERS },
 	{ "cache-fresh", no_argument, NULL, CMD_RUN_CACHE_FRESH },
 	{ "no-home", no_argument, NULL, CMD_RUN_NO_HOME },
+	{ "github", no_argument, NULL, CMD_RUN_GITHUB },
+	{ "no-github", no_argument, NULL, CMD_RUN_NO_GITHUB },
+	{ "ssh-agent", no_argument, NULL, CMD_RUN_SSH_AGENT },
+	{ "no-ssh-agent", no_argument, NULL, CMD_RUN_NO_SSH_AGENT },
+	{ "strict-credentials", no_argument, NULL, CMD_RUN_STRICT_CREDENTIALS },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -114,7 +140,8 @@ const struct cmd_entry cmd_run_entry = {
 	.alias = NULL,
 	.usage = "[-d] [-n name] [-p path] [--unsafe-project-dir] [--image image] [-e KEY[=VALUE]]... [--env-file FILE]... "
 		"[--volume HOST:CONTAINER]... [--network bridge|host|none] [--trust-local] "
-		"[--[no-]aws] [--[no-]gcp] [--[no-]azure] [--all-clouds] [--no-cache] [--cache-fresh] [--no-home] "
+		"[--[no-]aws] [--[no-]gcp] [--[no-]azure] [--all-clouds] [--[no-]github] "
+		"[--[no-]ssh-agent] [--strict-credentials] [--no-cache] [--cache-fresh] [--no-home] "
 		"[--network-allow RULES] [--network-preset P] [--layers L] [-- command ...]",
 	.summary = "start a sandboxed session and attach to it",
 	.help =
@@ -145,6 +172,11 @@ const struct cmd_entry cmd_run_entry = {
 		"      --azure                Azure credentials (credentials.azure.enabled)\n"
 		"      --no-azure             no Azure credentials for this run\n"
 		"      --all-clouds           --aws --gcp --azure\n"
+		"      --github, --no-github  GitHub token (default: on when there is one)\n"
+		"      --ssh-agent, --no-ssh-agent\n"
+		"                             SSH agent relay (default: on with SSH_AUTH_SOCK)\n"
+		"      --strict-credentials   fail the session when a credential cannot be had\n"
+		"                             (default: one warning, the session runs without it)\n"
 		"      --no-cache             no dependency caches (cache.enabled = false)\n"
 		"      --cache-fresh          start from empty dependency caches (new generation)\n"
 		"      --no-home              no per-project home volume\n"
@@ -296,6 +328,17 @@ cmd_run_stream(struct client *c, json_t *result, bool interactive)
 }
 
 static bool
+cmd_run_cred_flag(json_t *creds, int ch)
+{
+	for (size_t i = 0; i < sizeof cmd_run_cred_flags / sizeof cmd_run_cred_flags[0]; i++)
+		if (cmd_run_cred_flags[i].opt == ch) {
+			json_object_set_new(creds, cmd_run_cred_flags[i].key, json_boolean(cmd_run_cred_flags[i].value));
+			return true;
+		}
+	return false;
+}
+
+static bool
 cmd_run_flag(json_t *flags, int ch, const char *arg)
 {
 	bool found = false;
@@ -312,6 +355,38 @@ cmd_run_flag(json_t *flags, int ch, const char *arg)
 			found = true;
 		}
 	return found;
+}
+
+/* The credential environment (credenv.h's allowlist; minod checks it
+ * again): relative file paths made absolute here, where they mean
+ * something.  Values are secrets: only ever in this request. */
+static json_t *
+cmd_run_credential_env(void)
+{
+	_cleanup_free_ char *cwd = getcwd(NULL, 0);
+	json_t *env = json_object(), *j;
+	const char *eq;
+	char *name, *abs;
+
+	for (char **e = environ; *e != NULL; e++) {
+		eq = strchr(*e, '=');
+		if (eq == NULL)
+			continue;
+		name = xstrndup(*e, (size_t)(eq - *e));
+		if (!credenv_allowed(name)) {
+			free(name);
+			continue;
+		}
+		abs = NULL;
+		if (credenv_is_path(name) && eq[1] != '\0' && eq[1] != '/' && eq[1] != '~' && cwd != NULL)
+			abs = xasprintf("%s/%s", cwd, eq + 1);
+		j = json_string(abs != NULL ? abs : eq + 1);
+		if (j != NULL)
+			json_object_set_new(env, name, j);
+		free(abs);
+		free(name);
+	}
+	return env;
 }
 
 /* The environment minod's resolution needs from us. */
@@ -469,6 +544,7 @@ cmd_run_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	struct mino_error *err = NULL;
 	_cleanup_json_ json_t *volumes = json_array();
 	_cleanup_json_ json_t *flags = json_object();
+	_cleanup_json_ json_t *creds = json_object();
 	_cleanup_json_ json_t *result = NULL;
 	_cleanup_free_ char *project = NULL;
 	const char *project_arg = NULL, *name = NULL, *image = NULL, *network = NULL;
@@ -529,7 +605,7 @@ cmd_run_exec(struct cmd_ctx *ctx, int argc, char **argv)
 			cmd_print_help(stdout, &cmd_run_entry);
 			return CMD_EXIT_OK;
 		default:
-			if (cmd_run_flag(flags, ch, optarg))
+			if (cmd_run_flag(flags, ch, optarg) || cmd_run_cred_flag(creds, ch))
 				break;
 			return cmd_getopt_error(&cmd_run_entry, ch, argv);
 		}
@@ -593,6 +669,11 @@ cmd_run_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	if (json_object_size(flags) > 0)
 		json_object_set(params, "flags", flags);
 	json_object_set_new(params, "client_env", cmd_run_client_env());
+	json_object_set_new(params, "credential_env", cmd_run_credential_env());
+	if (ctx->verbose)
+		json_object_set_new(creds, "verbose", json_true());
+	if (json_object_size(creds) > 0)
+		json_object_set(params, "credentials", creds);
 
 	interactive = !detach && term_is_interactive();
 	json_object_set_new(params, "tty", json_boolean(detach || interactive));

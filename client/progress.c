@@ -7,6 +7,7 @@
  * guarded, SIGINT (without SA_RESTART) makes client_request cancel it
  * ($/cancelRequest) instead of killing the client. */
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,6 +72,8 @@ void
 progress_show(const json_t *params, void *arg)
 {
 	const char *line = json_string_value(json_object_get(params, "line"));
+	const char *part = json_string_value(json_object_get(params, "part"));
+	bool image = part == NULL || strcmp(part, "image") == 0;   /* image/progress has no part */
 	char prefix[48];
 	unsigned n, m, room;
 
@@ -85,14 +88,17 @@ progress_show(const json_t *params, void *arg)
 		progress_step = n;
 		progress_steps = m;
 	}
+	/* Plain lines are for the image's build or pull only: other parts'
+	 * progress (credentials being minted) is a passing line at a terminal. */
 	if (!isatty(STDERR_FILENO)) {
-		fprintf(stderr, "mino: image: %s\n", line);
+		if (image)
+			fprintf(stderr, "mino: image: %s\n", line);
 		return;
 	}
-	if (progress_steps > 0)
+	if (image && progress_steps > 0)
 		snprintf(prefix, sizeof prefix, "[step %u of %u] ", progress_step, progress_steps);
 	else
-		snprintf(prefix, sizeof prefix, "[image] ");
+		snprintf(prefix, sizeof prefix, "[%.32s] ", image ? "image" : part);
 	room = progress_width() - 1 - (unsigned)strlen(prefix);
 	fprintf(stderr, "\r\033[K%s%.*s", prefix, (int)room, line);
 	fflush(stderr);

@@ -41,11 +41,6 @@ json_t *cfgresolve_trust_data(const struct cfgfile_report *report);
  * `enabled` (the resolved general.audit_log). */
 void cfgresolve_audit(const struct cfgfile_report *report, bool trust_local, bool enabled);
 
-/* A session needing a feature this version does not have (credentials,
- * network allowlists and presets, layers) fails: 1015, one line naming
- * the key and where it was set. */
-int cfgresolve_check_supported(const struct cfg *cfg, struct mino_error **err);
-
 /* The trust store path: <state_dir>/trust.json (caller frees). */
 char *cfgresolve_trust_store(void);
 

@@ -20,6 +20,7 @@
 #include "log.h"
 #include "mino-protocol.h"
 #include "minod.h"
+#include "part-creds.h"
 #include "server.h"
 #include "xalloc.h"
 
@@ -410,6 +411,7 @@ server_sessions_done(void)
 	conn_close_all();
 	rpc_fini();
 	conn_fini();
+	part_creds_fini();
 	notify_watchdog_stop();
 	uv_close((uv_handle_t *)&server_accept_timer, NULL);
 	uv_close((uv_handle_t *)&server_step_timer, NULL);

@@ -1,6 +1,7 @@
 /* mino-entry.c: the container's entry helper (entry.h).
  *
  *   mino-entry [--env FILE]... [--cwd DIR] -- CMD [ARG...]
+ *   mino-entry --cat FILE
  *
  * Loads each FILE (KEY=VALUE\0 records) over the environment podman gave,
  * changes to DIR, then runs CMD as its child for the container's whole life,
@@ -8,8 +9,13 @@
  * killed it).  Its own failures: 125 (usage, FILE, DIR), 126 (CMD not
  * executable), 127 (CMD not found), each with one line on stderr that never
  * holds a value from a FILE.
+ *
+ * --cat FILE copies FILE to stdout (exit 0, else 1 with one line): the
+ * `credential_process` of a delivered AWS config, so reading refreshed
+ * credentials needs nothing from the image.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -138,6 +144,31 @@ out:
 	return child;
 }
 
+/* --cat FILE: FILE to stdout. */
+static int
+entry_cat(const char *path)
+{
+	char buf[4096];
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0) {
+		fprintf(stderr, ENTRY_NAME ": %s: %s\n", path, strerror(errno));
+		return 1;
+	}
+	while ((n = read(fd, buf, sizeof buf)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 || fwrite(buf, 1, (size_t)n, stdout) != (size_t)n) {
+			fprintf(stderr, ENTRY_NAME ": %s: %s\n", path, strerror(errno));
+			close(fd);
+			return 1;
+		}
+	}
+	close(fd);
+	return fflush(stdout) == 0 ? 0 : 1;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -145,6 +176,8 @@ main(int argc, char **argv)
 	struct entry_signals sigs;
 	pid_t child;
 
+	if (argc == 3 && strcmp(argv[1], "--cat") == 0)
+		return entry_cat(argv[2]);
 	if (entry_signals_block(&sigs, &err) < 0 ||
 	    (child = entry_start(argc, argv, &sigs, &err)) < 0) {
 		fprintf(stderr, ENTRY_NAME ": %s\n", err.msg);

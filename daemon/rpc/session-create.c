@@ -79,8 +79,7 @@ rpc_session_create_exec(struct rpc_call *call, json_t **result, struct mino_erro
 	attach = !spec.detach;
 	if (rpc_param_bool(call->params, "attach", false, &attach, err) < 0 ||
 	    cfgresolve_params(call->params, &cfg, &report, &trust_local, err) < 0 ||
-	    rpc_session_create_gate(call, &report, err) < 0 ||
-	    cfgresolve_check_supported(&cfg, err) < 0)
+	    rpc_session_create_gate(call, &report, err) < 0)
 		goto out;
 	spec.trust_local = trust_local; /* project layers too */
 	if (sandbox_spec_resolve(&spec, &cfg, err) < 0)

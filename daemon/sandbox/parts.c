@@ -153,6 +153,26 @@ part_progress(struct part_ctx *ctx, const char *message)
 }
 
 void
+part_warn(struct part_ctx *ctx, const char *message)
+{
+	struct parts *p = ctx->set;
+
+	if (p->cb.on_warning != NULL)
+		p->cb.on_warning(p, ctx->ops->name, message, p->owner);
+}
+
+void
+part_opts_add_file(struct part_opts *o, const char *name, const char *content)
+{
+	size_t n = strv_len(o->files);
+
+	o->files = xreallocarray(o->files, n + 3, sizeof *o->files);
+	o->files[n] = xstrdup(name);
+	o->files[n + 1] = xstrdup(content);
+	o->files[n + 2] = NULL;
+}
+
+void
 parts_cancel(struct parts *p)
 {
 	struct part_ctx *ctx;
@@ -265,5 +285,9 @@ part_opts_free(struct part_opts *o)
 			explicit_bzero(*e, strlen(*e));
 	strv_free(o->env);
 	free(o->image);
+	if (o->files != NULL)
+		for (char **f = o->files; *f != NULL; f++)
+			explicit_bzero(*f, strlen(*f));
+	strv_free(o->files);
 	memset(o, 0, sizeof *o);
 }

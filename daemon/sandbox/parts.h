@@ -40,6 +40,8 @@ struct part_opts {
 	char **args;      /* extra `podman create` options, e.g. "--tmpfs=/x", "--label=k=v", "--dns=IP" */
 	char **env;       /* KEY=VALUE for the env file (never on a command line) */
 	char *image;      /* the image to run instead of the spec's (a composed one), or NULL */
+	char **files;     /* NAME, CONTENT pairs: files of the run directory (0644, written
+	                   * atomically before the container is created; zeroed when freed) */
 };
 
 struct part_ops {
@@ -77,6 +79,9 @@ struct parts_callbacks {
 	 * (err set; every prepared part is already undone). */
 	void (*on_prepared)(struct parts *p, const struct mino_error *err, void *owner);
 	void (*on_progress)(struct parts *p, const char *part, const char *message, void *owner);
+	/* A part goes on without something (e.g. a credential that failed):
+	 * one line for create's `warnings`. */
+	void (*on_warning)(struct parts *p, const char *part, const char *message, void *owner);
 };
 
 struct parts *parts_new(const struct part_ops *const *table, const struct sandbox_spec *spec,
@@ -110,5 +115,8 @@ void part_prepared(struct part_ctx *ctx, const struct mino_error *err);
 void part_progress(struct part_ctx *ctx, const char *message);
 /* For `ended`: whether the sandbox's command exited 0 (parts_set_exit). */
 bool part_exited_ok(const struct part_ctx *ctx);
+void part_warn(struct part_ctx *ctx, const char *message);
+/* Appends NAME and CONTENT (copied) to o->files. */
+void part_opts_add_file(struct part_opts *o, const char *name, const char *content);
 
 #endif

@@ -154,6 +154,17 @@ rundir_write_env(const char *dir, const char *file, char *const *env, struct min
 	return r;
 }
 
+int
+rundir_write(const char *dir, const char *file, const void *data, size_t len, struct mino_error **err)
+{
+	_cleanup_free_ char *path = NULL;
+
+	if (file[0] == '\0' || file[0] == '.' || strchr(file, '/') != NULL)
+		return mino_make_error(err, MINO_E_INTERNAL, 0, "invalid run directory file `%s`", file);
+	path = xasprintf("%s/%s", dir, file);
+	return rundir_write_file(path, data, len, err);
+}
+
 void
 rundir_unlink(const char *dir, const char *file)
 {

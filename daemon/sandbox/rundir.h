@@ -14,6 +14,8 @@
 #ifndef MINOD_RUNDIR_H
 #define MINOD_RUNDIR_H
 
+#include <stddef.h>
+
 #include "error.h"
 
 #define RUNDIR_MOUNT "/run/mino"              /* the run directory in the container */
@@ -29,6 +31,9 @@ int rundir_path(const char *id, char **out, struct mino_error **err);
 /* Writes KEY=VALUE\0 records of `env` (NULL-terminated, may be NULL) to
  * DIR/FILE atomically, mode 0644. */
 int rundir_write_env(const char *dir, const char *file, char *const *env, struct mino_error **err);
+/* Writes DATA to DIR/FILE atomically, mode 0644 (a part's file, e.g. a
+ * credential that is refreshed while the session runs). */
+int rundir_write(const char *dir, const char *file, const void *data, size_t len, struct mino_error **err);
 /* Removes DIR/FILE; a missing file is not an error. */
 void rundir_unlink(const char *dir, const char *file);
 /* Removes the directory of session `id` and every file in it. */

@@ -42,6 +42,7 @@ sandbox_spec_free(struct sandbox_spec *spec)
 	if (spec->layers != NULL)
 		layers_set_free(spec->layers);
 	free(spec->layers);
+	sandbox_creds_free(&spec->creds);
 	memset(spec, 0, sizeof *spec);
 }
 
@@ -116,6 +117,8 @@ sandbox_spec_parse(json_t *p, struct sandbox_spec *spec, struct mino_error **err
 		return -1;
 	if (spec->command != NULL && spec->command[0] == NULL)
 		return mino_make_error(err, MINO_E_INVALID_ARGUMENT, 0, "`command` is empty");
+	if (sandbox_creds_parse(p, &spec->creds, err) < 0)
+		return -1;
 	spec->name = name ? xstrdup(name) : NULL;
 	spec->project_dir = xstrdup(project);
 	spec->rows = (unsigned)rows;
@@ -313,6 +316,8 @@ sandbox_spec_resolve(struct sandbox_spec *spec, const struct cfg *cfg, struct mi
 	spec->cache.enabled = cfg_bool(cfg, "cache.enabled");
 	spec->cache.shared = strcmp(cfg_string(cfg, "cache.scope"), "shared") == 0;
 	spec->workdir = workdir_for_project(spec->project_dir, cfg_string(cfg, "container.workdir"));
+	if (sandbox_creds_resolve(&spec->creds, cfg, err) < 0)
+		return -1;
 	if (spec->name == NULL)
 		spec->name = sandbox_spec_new_name();
 	spec->id = session_new_id(8);

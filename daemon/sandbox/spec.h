@@ -19,6 +19,18 @@
 #include "error.h"
 
 struct layer_set;
+/* Credentials (issue 8, spec-creds.c): the resolved [credentials.*] keys,
+ * session/create's `credentials` switches and the client's allow-listed
+ * `credential_env` ("K=V"; never persisted, never logged). */
+struct sandbox_creds {
+	bool aws, gcp, azure, github, ssh_agent, strict, verbose;
+	char *aws_profile, *aws_role_arn, *aws_external_id, *aws_region;
+	unsigned aws_duration;
+	char *gcp_project, *gcp_service_account;
+	char *azure_subscription, *azure_tenant;
+	char *github_host;
+	char **env;
+};
 
 /* All strings owned; vectors NULL-terminated and owned. */
 struct sandbox_spec {
@@ -55,6 +67,7 @@ struct sandbox_spec {
 	 * Their [cache] paths go to cache.paths.  trust_local: --trust-local (project layers). */
 	struct layer_set *layers;
 	bool trust_local;
+	struct sandbox_creds creds;
 };
 
 void sandbox_spec_free(struct sandbox_spec *spec);
@@ -64,6 +77,11 @@ int sandbox_spec_parse(json_t *params, struct sandbox_spec *spec, struct mino_er
 /* The rest from the resolved configuration: image, network, shell,
  * container.env and .volumes, the audit switch, workdir, name and id. */
 int sandbox_spec_resolve(struct sandbox_spec *spec, const struct cfg *cfg, struct mino_error **err);
+/* spec-creds.c: `credential_env` and `credentials` of the params; the
+ * [credentials.*] keys of the configuration. */
+int sandbox_creds_parse(json_t *params, struct sandbox_creds *c, struct mino_error **err);
+int sandbox_creds_resolve(struct sandbox_creds *c, const struct cfg *cfg, struct mino_error **err);
+void sandbox_creds_free(struct sandbox_creds *c);
 /* Its persisted fields into the record `rec`, and back. */
 void sandbox_spec_to_record(const struct sandbox_spec *spec, json_t *rec);
 int sandbox_spec_from_record(const json_t *rec, struct sandbox_spec *spec, struct mino_error **err);

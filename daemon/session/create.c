@@ -213,9 +213,23 @@ session_create_cancelled(void *arg)
 		parts_cancel(s->parts);
 }
 
+/* A part goes on without something: create's `warnings` say so. */
+static void
+session_parts_warning(struct parts *p, const char *part, const char *message, void *owner)
+{
+	struct session *s = owner;
+	size_t n = strv_len(s->spec.warnings);
+
+	log_warn("session %s: %s", s->spec.name, message);
+	s->spec.warnings = xreallocarray(s->spec.warnings, n + 2, sizeof *s->spec.warnings);
+	s->spec.warnings[n] = xstrdup(message);
+	s->spec.warnings[n + 1] = NULL;
+}
+
 static const struct parts_callbacks session_parts_callbacks = {
 	.on_prepared = session_parts_prepared,
 	.on_progress = session_parts_progress,
+	.on_warning = session_parts_warning,
 };
 
 static int

@@ -69,27 +69,37 @@ session_seed_ring(struct session *s)
 
 /* ---------- starting ---------- */
 
-/* The run directory with the environment file: the only way values of
- * spec.env (and of parts) reach the container, never podman's argv or
- * stored config. */
+/* A fresh run directory, before the parts contribute (a part may listen
+ * on a socket in it). */
 static int
-session_prepare_rundir(struct session *s, char *const *part_env, struct mino_error **err)
+session_make_rundir(struct session *s, struct mino_error **err)
 {
-	_cleanup_free_ char **env = NULL;
-	size_t n = strv_len(s->spec.env), m = strv_len(part_env);
-
 	if (minod.entry_path == NULL)
 		return mino_make_error(err, MINO_E_INTERNAL, ENOENT, "mino-entry not found in `%s`",
 		    minod.helper_dir);
 	free(s->rundir);
 	s->rundir = NULL;
-	if (rundir_create(s->spec.id, &s->rundir, err) < 0)
-		return -1;
+	return rundir_create(s->spec.id, &s->rundir, err);
+}
+
+/* The run directory's environment file and the parts' files: the only way
+ * values of spec.env (and of parts) reach the container, never podman's
+ * argv or stored config. */
+static int
+session_prepare_rundir(struct session *s, char *const *part_env, char *const *files,
+    struct mino_error **err)
+{
+	_cleanup_free_ char **env = NULL;
+	size_t n = strv_len(s->spec.env), m = strv_len(part_env);
+
 	env = xcalloc(n + m + 1, sizeof *env);
 	if (n > 0)
 		memcpy(env, s->spec.env, n * sizeof *env);
 	if (m > 0)
 		memcpy(env + n, part_env, m * sizeof *env);
+	for (; files != NULL && files[0] != NULL && files[1] != NULL; files += 2)
+		if (rundir_write(s->rundir, files[0], files[1], strlen(files[1]), err) < 0)
+			return -1;
 	return rundir_write_env(s->rundir, RUNDIR_ENV_FILE, env, err);
 }
 
@@ -115,9 +125,11 @@ session_start(struct session *s, struct mino_error **err)
 	char **args = NULL;
 	int r = -1;
 
+	if (session_make_rundir(s, err) < 0)
+		goto out;
 	if (s->parts != NULL && parts_contribute(s->parts, &po, err) < 0)
 		goto out;
-	if (session_prepare_rundir(s, po.env, err) < 0)
+	if (session_prepare_rundir(s, po.env, po.files, err) < 0)
 		goto out;
 	mounts.rundir = s->rundir;
 	mounts.entry = minod.entry_path;

@@ -647,3 +647,14 @@ def test_as_pid1_reaps_orphans():
                           timeout=20 * minotest.SLOW)
     assert proc.returncode == 4, proc.stderr
     assert proc.stdout.decode().split() == ["pid1=mino-entry", "zombies=0"]
+
+
+def test_cat_copies_a_file_and_fails_in_one_line(tmp_path):
+    f = tmp_path / "creds.json"
+    data = b'{"Version":1,"AccessKeyId":"ASIAX"}\n' * 300  # more than one read
+    f.write_bytes(data)
+    p = subprocess.run([ENTRY, "--cat", str(f)], capture_output=True, timeout=20)
+    assert p.returncode == 0 and p.stdout == data and p.stderr == b""
+    p = subprocess.run([ENTRY, "--cat", str(tmp_path / "missing")], capture_output=True, timeout=20)
+    assert p.returncode == 1 and p.stdout == b""
+    assert p.stderr.count(b"\n") == 1 and b"No such file" in p.stderr
