@@ -7,7 +7,8 @@
  *               unsafe_project_dir (--unsafe-project-dir); then it works
  *               out the masks and creates each masked directory (0700) so
  *               that the session cannot create it either;
- *   contribute  one empty read-only tmpfs per mask;
+ *   contribute  one empty read-only tmpfs per mask (`notmpcopyup`: podman
+ *               would otherwise copy the masked directory's files into it);
  *   record      the masked container paths (`masked`; the spec records
  *               unsafe_project_dir itself).
  * Synchronous; nothing to undo (the masked directories are the user's). */
@@ -72,7 +73,7 @@ project_contribute(struct part_ctx *ctx, struct part_opts *o, struct mino_error 
 
 	(void)err;
 	for (size_t i = 0; st != NULL && i < st->nmasks; i++)
-		strv_push(&o->args, xasprintf("--tmpfs=%s:ro,size=4k,mode=0500", st->masks[i].container_path));
+		strv_push(&o->args, xasprintf("--tmpfs=%s:ro,size=4k,mode=0500,notmpcopyup", st->masks[i].container_path));
 	return 0;
 }
 
