@@ -15,7 +15,6 @@ E_PERMISSION = 1013
 
 
 def test_minod_refuses_project_holding_its_config(menv):
-    menv.start_daemon()
     c = menv.client()
     r = c.request("session/create", {"project": menv.root, "command": ["true"], "attach": False,
                                      "detach": True})
@@ -50,7 +49,8 @@ def test_unsafe_project_dir_masks_minos_own_dirs(menv):
     assert rec["workdir"] + "/" + rel in rec["masked"], rec
 
 
-def test_missing_init_binary_is_named_with_its_package(menv):
+def test_missing_init_binary_is_named_with_its_package(podman_env):
+    menv = podman_env
     missing = os.path.join(menv.root, "no-such-catatonit")
     conf = os.path.join(menv.root, "containers.conf")
     user_conf = os.path.join(menv.env["HOME"], ".config", "containers", "containers.conf")
