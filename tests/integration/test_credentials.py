@@ -76,10 +76,13 @@ def is_client(hit, proc):
 
 
 def with_config(menv, name, text):
-    """A global config file: the test's own plus `text`."""
+    """A global config file: the test's own plus `text`, in a directory of
+    its own (a config directory that holds the project is refused)."""
     with open(menv.config) as f:
         base = f.read()
-    path = os.path.join(menv.root, name)
+    d = os.path.join(menv.root, "configs")
+    os.makedirs(d, 0o700, exist_ok=True)
+    path = os.path.join(d, name)
     with open(path, "w") as f:
         f.write(base + "\n" + text)
     return path

@@ -77,11 +77,11 @@ def send_request(c, method, params):
 
 
 def progress_lines(c):
-    """The session/progress lines collected so far (taken out of c.notes)."""
-    lines = [m["params"]["line"] for m in c.notes if m.get("method") == "session/progress"]
-    for m in c.notes:
-        if m.get("method") == "session/progress":
-            assert m["params"]["part"] == "image"
+    """The image part's session/progress lines collected so far (all
+    progress notes are taken out of c.notes; other parts, such as the
+    default-on GitHub credentials, report progress of their own)."""
+    lines = [m["params"]["line"] for m in c.notes
+             if m.get("method") == "session/progress" and m["params"]["part"] == "image"]
     c.notes[:] = [m for m in c.notes if m.get("method") != "session/progress"]
     return lines
 
