@@ -95,6 +95,8 @@ struct rpc_deferred;
 struct rpc_deferred *rpc_defer(struct rpc_call *call);
 void rpc_deferred_reply(struct rpc_deferred *d, json_t *result /* stolen, NULL = {} */);
 void rpc_deferred_error(struct rpc_deferred *d, const struct mino_error *err);
+/* The error if any, else the result (stolen): a done callback whose arg is d. */
+void rpc_deferred_finish(json_t *result, const struct mino_error *err, void *d);
 /* Frees d after either of the above; also answers -32800 if cancelled. */
 /* $/cancelRequest for it runs cb(arg) after the -32800 answer (the method
  * stops its work; its later reply is dropped). */

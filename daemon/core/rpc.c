@@ -306,6 +306,15 @@ rpc_deferred_error(struct rpc_deferred *d, const struct mino_error *err)
 	rpc_deferred_free(d);
 }
 
+void
+rpc_deferred_finish(json_t *result, const struct mino_error *err, void *d)
+{
+	if (err != NULL)
+		rpc_deferred_error(d, err);
+	else
+		rpc_deferred_reply(d, result);
+}
+
 static void
 rpc_deferred_free(struct rpc_deferred *d)
 {

@@ -15,17 +15,6 @@ const struct rpc_method rpc_cache_clear_method = {
 	.exec = rpc_cache_clear_exec,
 };
 
-static void
-rpc_cache_clear_done(json_t *result, const struct mino_error *err, void *arg)
-{
-	struct rpc_deferred *d = arg;
-
-	if (err != NULL)
-		rpc_deferred_error(d, err);
-	else
-		rpc_deferred_reply(d, result);
-}
-
 static int
 rpc_cache_clear_exec(struct rpc_call *call, json_t **result, struct mino_error **err)
 {
@@ -44,7 +33,7 @@ rpc_cache_clear_exec(struct rpc_call *call, json_t **result, struct mino_error *
 		return mino_make_error(err, MINO_E_INVALID_ARGUMENT, 0,
 		    "nothing to clear: give volumes, home or images");
 	d = rpc_defer(call);
-	if (cache_clear(what, rpc_cache_clear_done, d, err) < 0) {
+	if (cache_clear(what, rpc_deferred_finish, d, err) < 0) {
 		rpc_deferred_error(d, *err);
 		mino_error_release(err);
 	}

@@ -13,17 +13,6 @@ const struct rpc_method rpc_cache_gc_method = {
 	.exec = rpc_cache_gc_exec,
 };
 
-static void
-rpc_cache_gc_done(json_t *result, const struct mino_error *err, void *arg)
-{
-	struct rpc_deferred *d = arg;
-
-	if (err != NULL)
-		rpc_deferred_error(d, err);
-	else
-		rpc_deferred_reply(d, result);
-}
-
 static int
 rpc_cache_gc_exec(struct rpc_call *call, json_t **result, struct mino_error **err)
 {
@@ -36,7 +25,7 @@ rpc_cache_gc_exec(struct rpc_call *call, json_t **result, struct mino_error **er
 	    rpc_param_bool(call->params, "dry_run", false, &dry_run, err) < 0)
 		return -1;
 	d = rpc_defer(call);
-	if (cache_gc_run(days, dry_run, rpc_cache_gc_done, d, err) < 0) {
+	if (cache_gc_run(days, dry_run, rpc_deferred_finish, d, err) < 0) {
 		rpc_deferred_error(d, *err);
 		mino_error_release(err);
 	}

@@ -11,24 +11,13 @@ const struct rpc_method rpc_cache_list_method = {
 	.exec = rpc_cache_list_exec,
 };
 
-static void
-rpc_cache_list_done(json_t *result, const struct mino_error *err, void *arg)
-{
-	struct rpc_deferred *d = arg;
-
-	if (err != NULL)
-		rpc_deferred_error(d, err);
-	else
-		rpc_deferred_reply(d, result);
-}
-
 static int
 rpc_cache_list_exec(struct rpc_call *call, json_t **result, struct mino_error **err)
 {
 	struct rpc_deferred *d = rpc_defer(call);
 
 	(void)result;
-	if (cache_list(rpc_cache_list_done, d, err) < 0) {
+	if (cache_list(rpc_deferred_finish, d, err) < 0) {
 		rpc_deferred_error(d, *err);
 		mino_error_release(err);
 	}
