@@ -48,9 +48,21 @@ as_user() {
 	(cd / && runuser -u "$user" -- env -i HOME="$home" USER="$user" \
 		PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin XDG_RUNTIME_DIR="/tmp/xdg-$user" "$@")
 }
+# The runtime directory is this run's alone.  One left by an earlier run
+# still names that run's rootless pause process, which is gone, and podman
+# then refuses every command ("invalid internal status").  With none of the
+# user's processes left, start from an empty one, as after a reboot.
+if ! pgrep -u "$user" >/dev/null; then
+	rm -rf "/tmp/xdg-$user"
+fi
 install -d -m 0700 -o "$user" -g "$user" "/tmp/xdg-$user"
 if command -v podman >/dev/null; then
 	have=$(as_user podman info --format '{{.Store.GraphDriverName}} {{.Host.NetworkBackend}}' 2>/dev/null || echo "unknown unknown")
+	if [ "$have" != "overlay netavark" ]; then
+		echo "setup-podman-user: $user's podman answers \"$have\": migrating its state"
+		as_user podman system migrate >/dev/null 2>&1 || true
+		have=$(as_user podman info --format '{{.Store.GraphDriverName}} {{.Host.NetworkBackend}}' 2>/dev/null || echo "unknown unknown")
+	fi
 	if [ "$have" != "overlay netavark" ]; then
 		echo "setup-podman-user: $user's podman storage uses \"$have\": resetting it for overlay + netavark"
 		as_user podman system reset -f >/dev/null 2>&1 || true
