@@ -11,7 +11,7 @@
 
 #include "cfgfile.h"
 #include "fsutil.h"
-#include "mino-protocol.h"
+#include "error.h"
 #include "toml.h"
 #include "trust.h"
 #include "xalloc.h"

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "cfgkeys.h"
-#include "mino-protocol.h"
+#include "error.h"
 #include "names.h"
 #include "netrule.h"
 #include "xalloc.h"

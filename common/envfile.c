@@ -6,7 +6,7 @@
 
 #include "envfile.h"
 #include "fsutil.h"
-#include "mino-protocol.h"
+#include "error.h"
 #include "names.h"
 #include "xalloc.h"
 

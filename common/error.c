@@ -4,7 +4,6 @@
 #include <string.h>
 
 #include "error.h"
-#include "mino-protocol.h"
 #include "xalloc.h"
 
 static void error_flatten(char *msg);

@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "fsutil.h"
-#include "mino-protocol.h"
+#include "error.h"
 #include "xalloc.h"
 
 static int fs_mkdir_one(const char *path, mode_t mode, struct mino_error **err);

@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "log.h"
-#include "mino-protocol.h"
+#include "error.h"
 #include "names.h"
 #include "xalloc.h"
 

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mino-protocol.h"
+#include "error.h"
 #include "netpresets.h"
 #include "netrule.h"
 #include "strv.h"

@@ -8,7 +8,7 @@
 #include <strings.h>
 
 #include "log.h"
-#include "mino-protocol.h"
+#include "error.h"
 #include "netrule.h"
 #include "xalloc.h"
 

@@ -12,7 +12,7 @@
 #include <mach-o/dyld.h>
 #endif
 
-#include "mino-protocol.h"
+#include "error.h"
 #include "paths.h"
 #include "xalloc.h"
 

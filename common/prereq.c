@@ -17,7 +17,7 @@
 
 #include "buf.h"
 #include "fsutil.h"
-#include "mino-protocol.h"
+#include "error.h"
 #include "paths.h"
 #include "prereq.h"
 #include "xalloc.h"

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mino-protocol.h"
+#include "error.h"
 #include "paths.h"
 #include "projectdir.h"
 #include "xalloc.h"

@@ -14,7 +14,7 @@
 
 #include <ini.h>
 
-#include "mino-protocol.h"
+#include "error.h"
 #include "toml.h"
 #include "xalloc.h"
 

@@ -12,7 +12,7 @@
 
 #include "cfgfile.h"
 #include "fsutil.h"
-#include "mino-protocol.h"
+#include "error.h"
 #include "paths.h"
 #include "trust.h"
 #include "xalloc.h"

@@ -11,6 +11,8 @@
 #ifndef MINO_PROTOCOL_H
 #define MINO_PROTOCOL_H
 
+#include "error.h"
+
 #define MINO_PROTOCOL_VERSION 1
 
 /* Limits, enforced before allocating. */
@@ -34,28 +36,8 @@
 #define RPC_INTERNAL_ERROR -32603
 #define RPC_REQUEST_CANCELLED -32800 /* LSP RequestCancelled */
 
-/* mino's own errors: positive, one per name; keep in sync with
- * proto/protocol.c and PROTOCOL.md.  Never renumber. */
-enum mino_errcode {
-	MINO_E_INTERNAL = 1000,
-	MINO_E_PROTOCOL_MISMATCH = 1001,
-	MINO_E_HELLO_REQUIRED = 1002,
-	MINO_E_INVALID_ARGUMENT = 1003,
-	MINO_E_SESSION_NOT_FOUND = 1004,
-	MINO_E_NAME_TAKEN = 1005,
-	MINO_E_PODMAN_MISSING = 1006,
-	MINO_E_IMAGE_MISSING = 1007,
-	MINO_E_PROJECT_MISSING = 1008,
-	MINO_E_NOT_RUNNING = 1009,
-	MINO_E_PODMAN_FAILED = 1010,
-	MINO_E_LIMIT = 1011,
-	MINO_E_SHUTTING_DOWN = 1012,
-	MINO_E_PERMISSION = 1013,
-	MINO_E_NOT_ATTACHED = 1014,
-	MINO_E_CONFIG = 1015,
-	MINO_E_IO = 1016,
-	MINO_E_TRUST_REQUIRED = 1017,
-};
+/* mino's own error codes (enum mino_errcode) are the error kinds of
+ * common/error.h; their names are in proto/protocol.c. */
 
 /* Returns the snake_case name of a code ("name_taken"), or NULL. */
 const char *mino_errcode_name(int code);

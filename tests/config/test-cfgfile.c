@@ -9,7 +9,7 @@
 
 #include "cfgfile.h"
 #include "fsutil.h"
-#include "mino-protocol.h"
+#include "error.h"
 #include "tap.h"
 #include "trust.h"
 #include "xalloc.h"

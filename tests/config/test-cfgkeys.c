@@ -8,7 +8,7 @@
 #include "cfgfile.h"
 #include "cfgkeys.h"
 #include "fsutil.h"
-#include "mino-protocol.h"
+#include "error.h"
 #include "tap.h"
 #include "xalloc.h"
 
