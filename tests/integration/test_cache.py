@@ -192,9 +192,13 @@ def test_gc_age_by_clock_at_startup_and_in_use_survives(cenv):
     # 31 days later (cache.gc_days = 30): the start-up GC removes it
     e.stop_daemon()
     e.start_daemon(env={"MINOD_DEBUG_NOW": str(int(time.time()) + 31 * 86400)})
-    assert minotest.wait_for(lambda: old not in volumes(e), 30), e.daemon_log_tail()
-    ev = [a for a in e.audit_lines() if a["event"] == "cache.removed" and a["data"]["name"] == old]
-    assert ev and ev[0]["data"]["reason"] == "age"
+    # minod writes the audit line once `podman volume rm` has answered, a
+    # moment after the volume has left `podman volume ls`: wait for the line.
+    def removed():
+        return [a for a in e.audit_lines() if a["event"] == "cache.removed" and a["data"]["name"] == old]
+    assert minotest.wait_for(removed, 30), e.daemon_log_tail()
+    assert old not in volumes(e)
+    assert removed()[0]["data"]["reason"] == "age"
     # a volume a running session mounts survives gc --days 0
     sname = e.name()
     run_ok(e, "-d", "-n", sname, "-p", busy, "--", "sleep", "600")
