@@ -580,16 +580,6 @@ cache_undo(struct part_ctx *ctx)
 		cache_unmount(j);
 }
 
-/* Appends s (taken) to a NULL-terminated vector. */
-static void
-cache_strv_push(char ***v, char *s)
-{
-	size_t n = strv_len(*v);
-
-	*v = xreallocarray(*v, n + 2, sizeof **v);
-	(*v)[n] = s;
-	(*v)[n + 1] = NULL;
-}
 
 /* Whether the session's own environment (-e, container.env) sets the
  * variable of KEY=VALUE `kv`: then the user's value stays. */
@@ -615,10 +605,10 @@ cache_contribute(struct part_ctx *ctx, struct part_opts *o, struct mino_error **
 	for (size_t i = 0; i < j->nvols; i++) {
 		const struct cache_vol *v = &j->vols[i];
 
-		cache_strv_push(&o->args, xasprintf("--volume=%s:%s", v->name, v->dest));
+		strv_push(&o->args, xasprintf("--volume=%s:%s", v->name, v->dest));
 		for (const char *const *e = v->eco ? v->eco->env : NULL; e != NULL && *e != NULL; e++)
 			if (!cache_env_set_by_user(ctx->spec, *e))
-				cache_strv_push(&o->env, xstrdup(*e));
+				strv_push(&o->env, xstrdup(*e));
 		cache_inuse_add(v->name);
 	}
 	j->mounted = true;

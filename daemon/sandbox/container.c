@@ -10,6 +10,7 @@
 #include "minod.h"
 #include "mino-protocol.h"
 #include "podman.h"
+#include "strv.h"
 #include "xalloc.h"
 
 #define CONTAINER_HANGUP_GRACE_MS 3000
@@ -87,19 +88,6 @@ container_unref(struct container *c)
 	free(c);
 }
 
-static char **
-container_strv_copy(char *const *v)
-{
-	size_t n = 0;
-	char **out;
-
-	while (v[n] != NULL)
-		n++;
-	out = xcalloc(n + 1, sizeof *out);
-	for (size_t i = 0; i < n; i++)
-		out[i] = xstrdup(v[i]);
-	return out;
-}
 
 /* Runs a podman command for `c` (holding a reference until it answers). */
 static int
@@ -132,7 +120,7 @@ container_run(const struct container_opts *o, struct mino_error **err)
 		c->phase = CONTAINER_RUNNING;
 		r = container_attach(c, err);
 	} else {
-		c->create_args = container_strv_copy(o->create_args);
+		c->create_args = strv_copy(o->create_args);
 		c->phase = CONTAINER_CREATING;
 		r = container_capture(c, (const char *const *)c->create_args, container_create_cb, NULL, err);
 	}
