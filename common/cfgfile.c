@@ -58,22 +58,8 @@ cfgfile_read(const char *path, size_t max, bool nofollow, bool *found, char **ou
 	if ((uintmax_t)sb.st_size > max)
 		return mino_make_error(err, MINO_E_IO, EFBIG, "`%s` is larger than %zu bytes", path,
 		    max);
-	data = xmalloc(max + 2);
-	for (;;) {
-		ssize_t n = read(fd, data + used, max + 1 - used);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return mino_make_error(err, MINO_E_IO, errno, "read `%s`", path);
-		if (n == 0)
-			break;
-		used += (size_t)n;
-		if (used > max)
-			return mino_make_error(err, MINO_E_IO, EFBIG, "`%s` is larger than %zu bytes",
-			    path, max);
-	}
-	data[used] = '\0';
+	if (fs_read_fd(fd, path, max, &data, &used, err) < 0)
+		return -1;
 	if (st != NULL)
 		*st = sb;
 	*found = true;

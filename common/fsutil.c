@@ -191,11 +191,18 @@ fs_read_file_flags(const char *path, size_t max, unsigned flags, char **out, siz
 	struct mino_error **err)
 {
 	_cleanup_close_ int fd = fs_open_regular(path, O_RDONLY, flags, 0, err);
-	_cleanup_free_ char *data = NULL;
-	size_t used = 0, cap = 0;
 
 	if (fd < 0)
 		return -1;
+	return fs_read_fd(fd, path, max, out, len, err);
+}
+
+int
+fs_read_fd(int fd, const char *path, size_t max, char **out, size_t *len, struct mino_error **err)
+{
+	_cleanup_free_ char *data = NULL;
+	size_t used = 0, cap = 0;
+
 	if (max > SIZE_MAX - 2)
 		max = SIZE_MAX - 2;
 	for (;;) {
@@ -208,7 +215,7 @@ fs_read_file_flags(const char *path, size_t max, unsigned flags, char **out, siz
 			data = xrealloc(data, cap);
 		}
 		if (used + 1 >= cap) /* read one byte past max to detect overflow */
-			return mino_make_error(err, MINO_E_IO, EFBIG, "read `%s`: larger than %zu bytes", path, max);
+			return mino_make_error(err, MINO_E_IO, EFBIG, "`%s` is larger than %zu bytes", path, max);
 		n = read(fd, data + used, cap - used - 1);
 		if (n < 0) {
 			if (errno == EINTR)
@@ -219,7 +226,7 @@ fs_read_file_flags(const char *path, size_t max, unsigned flags, char **out, siz
 			break;
 		used += (size_t)n;
 		if (used > max)
-			return mino_make_error(err, MINO_E_IO, EFBIG, "read `%s`: larger than %zu bytes", path, max);
+			return mino_make_error(err, MINO_E_IO, EFBIG, "`%s` is larger than %zu bytes", path, max);
 	}
 	data[used] = '\0';
 	*out = steal_pointer(&data);

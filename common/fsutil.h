@@ -35,6 +35,11 @@ int fs_read_file(const char *path, size_t max, char **out, size_t *len, struct m
 int fs_read_file_flags(const char *path, size_t max, unsigned flags, char **out, size_t *len,
 	struct mino_error **err);
 
+/* The rest of an open file, of at most `max` bytes, NUL-terminated, into a
+ * new *out (the one read loop: every whole-file read goes through it);
+ * `path` names it in errors. */
+int fs_read_fd(int fd, const char *path, size_t max, char **out, size_t *len, struct mino_error **err);
+
 /* Reads at most `size - 1` bytes of a small regular file (pid and cid
  * files) into `buf`, NUL-terminated; returns the byte count or -1. */
 ssize_t fs_read_small(const char *path, char *buf, size_t size, unsigned flags, struct mino_error **err);
