@@ -70,6 +70,8 @@ prereq_status_name(enum prereq_status status)
 		return "WARN";
 	case PREREQ_FAIL:
 		return "FAIL";
+	case PREREQ_UNKNOWN:
+		return "----";
 	}
 	return "?";
 }

@@ -18,6 +18,7 @@ enum prereq_status {
 	PREREQ_OK,
 	PREREQ_WARN,      /* works, but not as it should (e.g. vfs storage) */
 	PREREQ_FAIL,      /* `mino run` cannot work until it is fixed */
+	PREREQ_UNKNOWN,   /* only minod knows, and it is not running */
 };
 
 struct prereq_check {
