@@ -69,6 +69,8 @@ setup_confirm(const struct setup *s, const char *question)
 		if (n + 1 < sizeof line)
 			line[n++] = c;
 	line[n] = '\0';
+	if (!isatty(0) && (r == 1 || n > 0))
+		printf("%s\n", line);   /* what was answered, as a terminal would echo it */
 	if (r <= 0 && n == 0) {
 		printf("\n    (no answer: stdin is closed; skipped, -y answers yes)\n");
 		return false;

@@ -220,7 +220,9 @@ status_report_daemon(struct status_report *r, bool verbose)
 			client_free(c);
 			return;
 		}
-		status_report_add(r, "minod", PREREQ_WARN, false, xasprintf("at %s but not answering: %s", socket_path,
+		/* a minod that listens but refuses us refuses `mino run` too */
+		fprintf(stderr, "mino: minod at %s: %s\n", socket_path, err->msg);
+		status_report_add(r, "minod", PREREQ_FAIL, true, xasprintf("at %s but not answering: %s", socket_path,
 			err->msg), xstrdup("see minod.log in mino's state directory; restart minod"));
 		mino_error_release(&err);
 		if (c != NULL)
