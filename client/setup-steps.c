@@ -452,8 +452,11 @@ setup_as_user(struct setup *s, bool check_only)
 	strv_push(&argv, xasprintf("LOGNAME=%s", s->name));
 	strv_push(&argv, xasprintf("PATH=%s:/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin", self));
 	strv_push(&argv, xstrdup("LANG=C.UTF-8"));
-	if (getenv("TERM") != NULL)
-		strv_push(&argv, xasprintf("TERM=%s", getenv("TERM")));
+	/* what the user's steps read: the terminal, the base image chosen */
+	for (const char *const *v = (const char *const[]){ "TERM", "MINO_BASE_IMAGE", "MINO_IMAGES_DIR", NULL };
+	     *v != NULL; v++)
+		if (getenv(*v) != NULL)
+			strv_push(&argv, xasprintf("%s=%s", *v, getenv(*v)));
 	/* the user's login session's runtime directory, when there is one */
 	if (stat(rundir, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == s->uid)
 		strv_push(&argv, xasprintf("XDG_RUNTIME_DIR=%s", rundir));
