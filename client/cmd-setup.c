@@ -3,26 +3,12 @@
  * Run as the user, the root steps go through sudo; run as root, --user NAME
  * names the user to prepare, and the user's own steps then run as that user
  * (`mino setup` again, through runuser).  --check only checks. */
-#include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
-#include <pwd.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "cmd.h"
-#include "fsutil.h"
-#include "paths.h"
-#include "pkgmgr.h"
-#include "prereq.h"
 #include "setup-steps.h"
 #include "status-report.h"
-#include "strv.h"
-#include "xalloc.h"
 
 static int cmd_setup_exec(struct cmd_ctx *ctx, int argc, char **argv);
 

@@ -181,8 +181,9 @@ setup_capture(char *const *argv, char **out)
 
 /* ---- packages ---- */
 
-/* images/debian-packages.txt: $MINO_IMAGES_DIR, the source tree beside a
- * build tree's client, else the installed copy.  Caller frees. */
+/* images/debian-packages.txt: $MINO_IMAGES_DIR, a build tree's copy (at
+ * its top), the source tree around a build tree, else the installed copy.
+ * Caller frees. */
 static char *
 setup_debian_list(void)
 {
@@ -194,6 +195,10 @@ setup_debian_list(void)
 	if (env != NULL && env[0] == '/')
 		return xasprintf("%s/debian-packages.txt", env);
 	if (paths_self_dir(&self, &err) == 0) {
+		p = xasprintf("%s/../debian-packages.txt", self);
+		if (access(p, R_OK) == 0)
+			return p;
+		free(p);
 		p = xasprintf("%s/../../images/debian-packages.txt", self);
 		if (access(p, R_OK) == 0)
 			return p;

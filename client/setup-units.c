@@ -74,13 +74,13 @@ setup_units_copy(const char *from, const char *dir, const char *name, const char
 	return fs_write_atomic(to, out, strlen(out), 0644, err);
 }
 
-/* Templates: a build tree's (rendered service beside it, the socket in the
- * source tree), else the installed ones under the prefix.  *svc, *sock. */
+/* Templates: a build tree's (the rendered service and a copy of the
+ * socket in its systemd/), else the installed ones under the prefix. */
 static bool
 setup_units_templates(const char *self, char **svc, char **sock)
 {
 	*svc = xasprintf("%s/../systemd/minod.service", self);
-	*sock = xasprintf("%s/../../systemd/minod.socket", self);
+	*sock = xasprintf("%s/../systemd/minod.socket", self);
 	if (access(*svc, R_OK) == 0 && access(*sock, R_OK) == 0)
 		return true;
 	free(*svc);

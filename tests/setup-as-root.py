@@ -53,14 +53,14 @@ def ranges(path):
     return out
 
 
-def mini_tree(build, src, dst):
+def mini_tree(build, dst):
     """The files mino setup uses, beside a copy of mino that the fresh user
     can read (BUILDDIR may be in another user's private home)."""
     for rel_from, rel_to in ((os.path.join(build, "client", "mino"), "build/client/mino"),
                              (os.path.join(build, "daemon", "minod"), "build/daemon/minod"),
                              (os.path.join(build, "systemd", "minod.service"), "build/systemd/minod.service"),
-                             (os.path.join(src, "systemd", "minod.socket"), "systemd/minod.socket"),
-                             (os.path.join(src, "images", "debian-packages.txt"), "images/debian-packages.txt")):
+                             (os.path.join(build, "systemd", "minod.socket"), "build/systemd/minod.socket"),
+                             (os.path.join(build, "debian-packages.txt"), "build/debian-packages.txt")):
         to = os.path.join(dst, rel_to)
         os.makedirs(os.path.dirname(to), exist_ok=True)
         shutil.copy2(rel_from, to)
@@ -74,11 +74,10 @@ def main():
         print(__doc__.strip(), file=sys.stderr)
         return 2
     build = os.path.abspath(sys.argv[1])
-    src = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     name = "mino-setup-t%d" % os.getpid()
     world = tempfile.mkdtemp(prefix="mino-setup-")
     os.chmod(world, 0o755)
-    mino = mini_tree(build, src, world)
+    mino = mini_tree(build, world)
     env = {"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8",
            "TERM": "dumb", "HOME": "/root"}
     subprocess.run(["useradd", "-m", "-s", "/bin/bash", "-K", "SUB_UID_COUNT=0", "-K", "SUB_GID_COUNT=0", name],
