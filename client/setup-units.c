@@ -29,19 +29,21 @@ setup_units_both(const char *dir)
 	return access(svc, R_OK) == 0 && access(sock, R_OK) == 0;
 }
 
-/* The minod beside this mino (a build tree's is in ../daemon), or NULL. */
+/* The minod beside this mino (a build tree's is in ../daemon), canonical,
+ * or NULL. */
 static char *
 setup_units_minod(const char *self)
 {
-	char *p = xasprintf("%s/minod", self);
+	static const char *const rel[] = { "minod", "../daemon/minod" };
+	char *p, *real;
 
-	if (access(p, X_OK) == 0)
-		return p;
-	free(p);
-	p = xasprintf("%s/../daemon/minod", self);
-	if (access(p, X_OK) == 0)
-		return p;
-	free(p);
+	for (size_t i = 0; i < sizeof rel / sizeof rel[0]; i++) {
+		p = xasprintf("%s/%s", self, rel[i]);
+		real = access(p, X_OK) == 0 ? realpath(p, NULL) : NULL;
+		free(p);
+		if (real != NULL)
+			return real;
+	}
 	return NULL;
 }
 

@@ -157,16 +157,23 @@ def test_status_ssh_agent(podman_env):
 
 
 def test_setup_check_changes_nothing(podman_env):
+    # mino's and the user's configuration and state (podman's own storage
+    # locks and runtime files change with every podman command: not ours)
     home = podman_env.env["HOME"]
-    roots = [podman_env.root, os.path.join(home, ".config"), os.path.join(home, ".local")]
+    roots = [podman_env.config_home, podman_env.state, os.path.join(home, ".config"),
+             os.path.join(home, ".local", "state")]
     roots = [r for r in roots if os.path.isdir(r)]
-    before = tree(*roots)
+
+    def snapshot():
+        with open("/etc/subuid") as u, open("/etc/subgid") as g:
+            return tree(*roots), u.read(), g.read()
+    before = snapshot()
     p = podman_env.mino("setup", "--check")
     s = podman_env.mino("status")
     assert p.returncode == s.returncode == 0, p.stdout + p.stderr
     names = [LINE.match(line).group(2).strip() for line in p.stdout.decode().splitlines() if LINE.match(line)]
     assert names == [LINE.match(line).group(2).strip() for line in s.stdout.decode().splitlines()]
-    assert tree(*roots) == before
+    assert snapshot() == before
     assert podman_env.daemon_pid() is None
     # a FAIL makes it fail, as status does
     bindir = os.path.dirname(os.path.abspath(podman_env.env["MINO_MINOD"]))
