@@ -455,7 +455,9 @@ setup_as_user(struct setup *s, bool check_only)
 	strv_push(&argv, xasprintf("HOME=%s", s->home));
 	strv_push(&argv, xasprintf("USER=%s", s->name));
 	strv_push(&argv, xasprintf("LOGNAME=%s", s->name));
-	strv_push(&argv, xasprintf("PATH=%s:/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin", self));
+	strv_push(&argv, strcmp(self, "/usr/local/bin") == 0 || strcmp(self, "/usr/bin") == 0 ?
+		xstrdup("PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin") :
+		xasprintf("PATH=%s:/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin", self));
 	strv_push(&argv, xstrdup("LANG=C.UTF-8"));
 	/* what the user's steps read: the terminal, the base image chosen */
 	for (const char *const *v = (const char *const[]){ "TERM", "MINO_BASE_IMAGE", "MINO_IMAGES_DIR", NULL };

@@ -299,8 +299,9 @@ status_host_audit(struct status_report *r)
 		return;
 	}
 	if (stat(path, &st) == 0)
-		status_report_add(r, "audit log", PREREQ_OK, false, xasprintf("%s, %.1f MB", path,
-			(double)st.st_size / 1e6), NULL);
+		status_report_add(r, "audit log", PREREQ_OK, false, st.st_size < 1000000 ?
+			xasprintf("%s, %lld kB", path, (long long)(st.st_size + 999) / 1000) :
+			xasprintf("%s, %.1f MB", path, (double)st.st_size / 1e6), NULL);
 	else if (errno == ENOENT)
 		status_report_add(r, "audit log", PREREQ_OK, false, xasprintf("%s (not written yet)", path), NULL);
 	else
