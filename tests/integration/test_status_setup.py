@@ -241,3 +241,28 @@ def test_setup_refusals(bare_env):
     assert p.returncode == 2 and p.stderr == b"mino: --user no-such-user-mino: no such user\n", p.stderr
     p = bare_env.mino("status", "-f", "yaml")
     assert p.returncode == 2 and is_one_line_error(p.stderr), p.stderr
+
+
+def test_status_says_minod_came_from_socket_activation(bare_env):
+    assert shutil.which("systemd-socket-activate"), "systemd-socket-activate not installed (systemd is in [test])"
+    args = ["systemd-socket-activate", "-l", bare_env.sock]
+    for k in ("PATH", "HOME", "XDG_RUNTIME_DIR", "XDG_STATE_HOME", "XDG_CONFIG_HOME", "LANG",
+              "ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"):
+        if k in bare_env.env:
+            args += ["-E", "%s=%s" % (k, bare_env.env[k])]
+    log = open(bare_env.daemon_log, "ab")
+    proc = subprocess.Popen(args + [MINOD], env=bare_env.env, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                            start_new_session=True)
+    try:
+        for _ in range(200):
+            if os.path.exists(bare_env.sock):
+                break
+            time.sleep(0.05)
+        p, doc, checks = status_json(bare_env)
+        assert doc["minod_running"] is True, (doc, bare_env.daemon_log_tail())
+        assert re.match(r"pid %d, .*, by systemd \(socket activation\), socket %s$"
+                        % (proc.pid, re.escape(bare_env.sock)), checks["minod"]["detail"]), checks["minod"]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        log.close()
