@@ -52,6 +52,7 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_help_entry,
 	&cmd_version_entry,
 	&cmd_image_entry,
+	&cmd_setup_entry,
 	NULL,
 };
 

@@ -56,6 +56,7 @@ extern const struct cmd_entry cmd_completions_entry;
 extern const struct cmd_entry cmd_help_entry;
 extern const struct cmd_entry cmd_version_entry;
 extern const struct cmd_entry cmd_network_entry;
+extern const struct cmd_entry cmd_setup_entry;
 
 extern const struct cmd_entry *const cmd_table[];
 

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
 #include <time.h>
@@ -19,6 +20,7 @@
 #include "fsutil.h"
 #include "error.h"
 #include "paths.h"
+#include "pkgmgr.h"
 #include "prereq.h"
 #include "xalloc.h"
 
@@ -44,6 +46,19 @@ static void prereq_check_idmap(struct prereq_report *r, const char *prog);
 static void prereq_check_subid(struct prereq_report *r, const char *file, const char *name);
 static void prereq_check_network(struct prereq_report *r, const struct prereq_podman_info *info);
 static void prereq_check_storage(struct prereq_report *r, const struct prereq_podman_info *info);
+static void prereq_check_cgroups(struct prereq_report *r, const struct prereq_podman_info *info);
+static void prereq_check_backend(struct prereq_report *r, const struct prereq_podman_info *info);
+static void prereq_check_tun(struct prereq_report *r);
+
+/* The distribution's package manager, for the install hints (detected once
+ * per prereq_check_all). */
+static enum pkgmgr_kind prereq_pkgmgr;
+
+static char *
+prereq_hint(enum pkgmgr_pkg pkg)
+{
+	return pkgmgr_install_hint(prereq_pkgmgr, pkg, geteuid() == 0);
+}
 
 const char *
 prereq_status_name(enum prereq_status status)
@@ -55,6 +70,8 @@ prereq_status_name(enum prereq_status status)
 		return "WARN";
 	case PREREQ_FAIL:
 		return "FAIL";
+	case PREREQ_UNKNOWN:
+		return "----";
 	}
 	return "?";
 }
@@ -106,6 +123,8 @@ prereq_parse_podman_info(const char *text, struct prereq_podman_info *out, struc
 	out->graph_driver = prereq_dup_nonempty(prereq_json_str(root, "store.graphDriverName"));
 	out->slirp4netns = prereq_dup_nonempty(prereq_json_str(root, "host.slirp4netns.executable"));
 	out->pasta = prereq_dup_nonempty(prereq_json_str(root, "host.pasta.executable"));
+	out->cgroup_version = prereq_dup_nonempty(prereq_json_str(root, "host.cgroupVersion"));
+	out->network_backend = prereq_dup_nonempty(prereq_json_str(root, "host.networkBackend"));
 	return 0;
 }
 
@@ -118,6 +137,8 @@ prereq_podman_info_free(struct prereq_podman_info *info)
 	free(info->graph_driver);
 	free(info->slirp4netns);
 	free(info->pasta);
+	free(info->cgroup_version);
+	free(info->network_backend);
 	memset(info, 0, sizeof *info);
 }
 
@@ -422,6 +443,36 @@ prereq_parse_subid(const char *text, const char *user, uid_t uid, unsigned long 
 	return ranges;
 }
 
+static void
+prereq_subid_highest(const char *text, unsigned long long *highest)
+{
+	const char *line, *c1;
+	unsigned long long start, count;
+	char *end;
+
+	for (line = text; line != NULL && *line != '\0'; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
+		c1 = strchr(line, ':');
+		if (c1 == NULL || c1[1] < '0' || c1[1] > '9')
+			continue;
+		start = strtoull(c1 + 1, &end, 10);
+		if (*end != ':' || end[1] < '0' || end[1] > '9')
+			continue;
+		count = strtoull(end + 1, &end, 10);
+		if (start + count > *highest)
+			*highest = start + count;
+	}
+}
+
+unsigned long long
+prereq_subid_next_start(const char *subuid, const char *subgid)
+{
+	unsigned long long highest = 100000;
+
+	prereq_subid_highest(subuid, &highest);
+	prereq_subid_highest(subgid, &highest);
+	return highest;
+}
+
 /* ---- the checks ---- */
 
 static void
@@ -500,7 +551,7 @@ prereq_check_init(struct prereq_report *r, const struct prereq_podman_info *info
 	}
 	prereq_add(r, "init binary", PREREQ_FAIL,
 		xasprintf("%s is missing (podman --init needs it): %s", init, strerror(errno)),
-		xasprintf("install the package that provides it (Debian: apt-get install %s)", PREREQ_INIT_PACKAGE));
+		prereq_hint(PKG_INIT));
 }
 
 /* newuidmap/newgidmap must be setuid root or carry file capabilities. */
@@ -513,7 +564,7 @@ prereq_check_idmap(struct prereq_report *r, const char *prog)
 
 	if (path == NULL) {
 		prereq_add(r, prog, PREREQ_FAIL, xasprintf("%s not found", prog),
-			xstrdup("install it (Debian: apt-get install uidmap)"));
+			prereq_hint(PKG_IDMAP));
 		return;
 	}
 	privileged = stat(path, &st) == 0 && (((st.st_mode & S_ISUID) && st.st_uid == 0) ||
@@ -522,7 +573,27 @@ prereq_check_idmap(struct prereq_report *r, const char *prog)
 		prereq_add(r, prog, PREREQ_OK, xstrdup(path), NULL);
 	else
 		prereq_add(r, prog, PREREQ_FAIL, xasprintf("%s is neither setuid root nor has file capabilities", path),
-			xasprintf("reinstall it (Debian: apt-get install --reinstall uidmap) or chmod u+s %s", path));
+			xasprintf("reinstall %s with your package manager, or as root: chmod u+s %s",
+				pkgmgr_package(prereq_pkgmgr, PKG_IDMAP), path));
+}
+
+/* "sudo usermod --add-subuids S-E USER (or: mino setup)", with S after the
+ * highest range in use, so that it overlaps nobody's. */
+static char *
+prereq_subid_fix(char kind, const char *user)
+{
+	_cleanup_free_ char *uids = NULL;
+	_cleanup_free_ char *gids = NULL;
+	struct mino_error *err = NULL;
+	unsigned long long start;
+
+	if (fs_read_file("/etc/subuid", PREREQ_CONF_MAX, &uids, NULL, &err) < 0)
+		mino_error_release(&err);
+	if (fs_read_file("/etc/subgid", PREREQ_CONF_MAX, &gids, NULL, &err) < 0)
+		mino_error_release(&err);
+	start = prereq_subid_next_start(uids, gids);
+	return xasprintf("`mino setup`, or: %susermod --add-sub%cids %llu-%llu %s (after every range in use)",
+		geteuid() == 0 ? "" : "sudo ", kind, start, start + PREREQ_SUBID_WANT - 1, user != NULL ? user : "USER");
 }
 
 static void
@@ -541,8 +612,7 @@ prereq_check_subid(struct prereq_report *r, const char *file, const char *name)
 		mino_error_release(&err);
 	if (ranges == 0)
 		prereq_add(r, name, PREREQ_FAIL, xasprintf("no range for %s in %s", user != NULL ? user : "this user", file),
-			xasprintf("as root: usermod --add-sub%cids 100000-165535 %s (a range no other user has)",
-				name[3], user != NULL ? user : "USER"));
+			prereq_subid_fix(name[3], user));
 	else if (total < PREREQ_SUBID_WANT)
 		prereq_add(r, name, PREREQ_WARN, xasprintf("%llu ids in %s (images may use up to 65536)", total, file),
 			xasprintf("as root: give %s 65536 ids with usermod --add-sub%cids", user != NULL ? user : "USER",
@@ -567,7 +637,7 @@ prereq_check_network(struct prereq_report *r, const struct prereq_podman_info *i
 		prereq_add(r, "rootless network", PREREQ_OK, path, NULL);
 	else
 		prereq_add(r, "rootless network", PREREQ_FAIL, xstrdup("neither slirp4netns nor pasta found"),
-			xstrdup("install one (Debian: apt-get install slirp4netns)"));
+			prereq_hint(PKG_SLIRP4NETNS));
 }
 
 static void
@@ -584,6 +654,69 @@ prereq_check_storage(struct prereq_report *r, const struct prereq_podman_info *i
 		prereq_add(r, "storage driver", PREREQ_OK, xstrdup(info->graph_driver), NULL);
 }
 
+/* slirp4netns and pasta open /dev/net/tun in the user's namespace. */
+static void
+prereq_check_tun(struct prereq_report *r)
+{
+	if (access("/dev/net/tun", R_OK | W_OK) == 0)
+		prereq_add(r, "/dev/net/tun", PREREQ_OK, xstrdup("read-write"), NULL);
+	else
+		prereq_add(r, "/dev/net/tun", PREREQ_FAIL, xasprintf("cannot open it read-write: %s", strerror(errno)),
+			xstrdup("as root: chmod 0666 /dev/net/tun (the rootless network opens it)"));
+}
+
+/* Hybrid mode: cgroup v1 at /sys/fs/cgroup with a cgroup2 "unified" beside. */
+static bool
+prereq_cgroup_hybrid(void)
+{
+	struct statfs fs;
+
+	return statfs("/sys/fs/cgroup/unified", &fs) == 0 && fs.f_type == 0x63677270; /* CGROUP2_SUPER_MAGIC */
+}
+
+static void
+prereq_check_cgroups(struct prereq_report *r, const struct prereq_podman_info *info)
+{
+	const char *v = info->cgroup_version;
+	bool hybrid;
+
+	if (v == NULL) {
+		prereq_add(r, "cgroups", PREREQ_WARN, xstrdup("podman did not say"), xstrdup("check `podman info`"));
+		return;
+	}
+	if (strcmp(v, "v1") != 0) {
+		prereq_add(r, "cgroups", PREREQ_OK, xstrdup(v), NULL);
+		return;
+	}
+	hybrid = prereq_cgroup_hybrid();
+	if (hybrid && info->runtime != NULL && strcmp(info->runtime, "crun") == 0)
+		prereq_add(r, "cgroups", PREREQ_FAIL, xstrdup("v1 hybrid mode, which crun refuses"),
+			xstrdup("install runc and set [engine] runtime = \"runc\" in ~/.config/containers/containers.conf"));
+	else
+		prereq_add(r, "cgroups", PREREQ_WARN,
+			xasprintf("v1%s: memory and pids limits are not enforced for rootless containers",
+				hybrid ? " (hybrid)" : ""),
+			xstrdup("boot with systemd.unified_cgroup_hierarchy=1 for cgroup v2"));
+}
+
+static void
+prereq_check_backend(struct prereq_report *r, const struct prereq_podman_info *info)
+{
+	_cleanup_free_ char *hint = prereq_hint(PKG_NETAVARK);
+	const char *b = info->network_backend;
+
+	if (b == NULL)
+		prereq_add(r, "network backend", PREREQ_WARN, xstrdup("podman did not say"), xstrdup("check `podman info`"));
+	else if (strcmp(b, "netavark") == 0)
+		prereq_add(r, "network backend", PREREQ_OK, xstrdup(b), NULL);
+	else
+		prereq_add(r, "network backend", PREREQ_WARN,
+			xasprintf("%s: container names do not resolve on mino's networks", b),
+			xasprintf("%s and %s, [network] network_backend = \"netavark\" in "
+				"~/.config/containers/containers.conf, then `podman system reset`",
+				hint, pkgmgr_package(prereq_pkgmgr, PKG_AARDVARK)));
+}
+
 void
 prereq_check_all(struct prereq_report *r)
 {
@@ -593,9 +726,10 @@ prereq_check_all(struct prereq_report *r)
 
 	memset(r, 0, sizeof *r);
 	memset(&info, 0, sizeof info);
+	prereq_pkgmgr = pkgmgr_detect();
 	if (podman == NULL)
 		prereq_add(r, "podman", PREREQ_FAIL, xstrdup("not found in PATH"),
-			xstrdup("install podman (Debian: apt-get install podman)"));
+			prereq_hint(PKG_PODMAN));
 	else
 		prereq_check_podman(r, podman, &info, &have_info);
 	if (!have_info) {
@@ -612,7 +746,7 @@ prereq_check_all(struct prereq_report *r)
 				info.runtime_path != NULL ? info.runtime_path : "?"), NULL);
 		else
 			prereq_add(r, "OCI runtime", PREREQ_FAIL, xstrdup("podman reports none"),
-				xstrdup("install crun or runc (Debian: apt-get install crun)"));
+				prereq_hint(PKG_CRUN));
 	}
 	prereq_check_init(r, &info);
 	prereq_check_idmap(r, "newuidmap");
@@ -620,10 +754,14 @@ prereq_check_all(struct prereq_report *r)
 	prereq_check_subid(r, "/etc/subuid", "subuids");
 	prereq_check_subid(r, "/etc/subgid", "subgids");
 	prereq_check_network(r, &info);
-	if (have_info)
+	prereq_check_tun(r);
+	if (have_info) {
+		prereq_check_cgroups(r, &info);
+		prereq_check_backend(r, &info);
 		prereq_check_storage(r, &info);
-	else
+	} else {
 		prereq_add(r, "storage driver", PREREQ_WARN, xstrdup("unknown (no podman info)"), xstrdup("fix podman first"));
+	}
 	prereq_podman_info_free(&info);
 }
 

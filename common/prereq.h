@@ -18,6 +18,7 @@ enum prereq_status {
 	PREREQ_OK,
 	PREREQ_WARN,      /* works, but not as it should (e.g. vfs storage) */
 	PREREQ_FAIL,      /* `mino run` cannot work until it is fixed */
+	PREREQ_UNKNOWN,   /* only minod knows, and it is not running */
 };
 
 struct prereq_check {
@@ -42,6 +43,8 @@ struct prereq_podman_info {
 	char *graph_driver;         /* e.g. "overlay", "vfs" */
 	char *slirp4netns;          /* executable path, or NULL */
 	char *pasta;                /* executable path (podman 5), or NULL */
+	char *cgroup_version;       /* "v1" or "v2" */
+	char *network_backend;      /* "netavark" or "cni" */
 };
 
 /* Debian's package for podman's init binary. */
@@ -59,6 +62,11 @@ void prereq_podman_info_free(struct prereq_podman_info *info);
  * the text of /etc/subuid or /etc/subgid.  Returns the number of ranges;
  * *total gets the number of ids.  Malformed lines are skipped. */
 size_t prereq_parse_subid(const char *text, const char *user, uid_t uid, unsigned long long *total);
+
+/* Where a new subordinate id range may start so that it overlaps nobody's:
+ * after the highest range in use in either file's text (both may be NULL),
+ * and at least 100000 (below are the system's own ids). */
+unsigned long long prereq_subid_next_start(const char *subuid, const char *subgid);
 
 /* The [containers] init_path of one containers.conf text: *out caller frees,
  * NULL when the file does not set it.  `name` prefixes parse errors. */

@@ -340,6 +340,7 @@ main(int argc, char **argv)
 	log_init("minod", true, main_verbose);
 
 	minod.started = time(NULL);
+	minod.auto_started = ready_fd >= 0;
 	if (main_setup(&err) < 0) {
 		fprintf(stderr, "minod: %s\n", err->msg);
 		mino_error_release(&err);

@@ -30,6 +30,7 @@ struct minod {
 	char *podman_path;   /* owned: absolute path of podman, NULL if not found */
 	struct cfg cfg;      /* defaults < global config file, at start / SIGHUP */
 	time_t started;
+	bool auto_started;   /* started by a mino client (--ready-fd) */
 	bool shutting_down;
 	unsigned nclients;
 	char **child_env;    /* owned NULL-terminated allow-listed env for children */

@@ -10,6 +10,7 @@
 #include "mino-protocol.h"
 #include "minod.h"
 #include "podman.h"
+#include "server.h"
 #include "xalloc.h"
 
 /* Requests that wait for the first facts are not in any write queue, so the
@@ -64,6 +65,21 @@ rpc_daemon_status_podman(void)
 		"runtime", podman_facts.runtime);
 }
 
+/* Who started minod: the service manager (socket activation), a mino
+ * client that found no minod (auto-start, --ready-fd), or someone by hand. */
+static const char *
+rpc_daemon_status_started_by(void)
+{
+#ifdef __APPLE__
+	const char *manager = "launchd";
+#else
+	const char *manager = "systemd";
+#endif
+	if (server_socket_activated())
+		return manager;
+	return minod.auto_started ? "mino" : "manual";
+}
+
 static json_t *
 rpc_daemon_status_result(void)
 {
@@ -82,6 +98,11 @@ rpc_daemon_status_result(void)
 		"podman", rpc_daemon_status_podman(),
 		"audit", audit_status());
 
+	if (r != NULL) {
+		json_object_set_new(r, "started_by", json_string(rpc_daemon_status_started_by()));
+		if (minod.state_dir != NULL)
+			json_object_set_new(r, "audit_log", json_sprintf("%s/audit.log", minod.state_dir));
+	}
 	if (r != NULL && rpc_daemon_status_base.present >= 0)
 		json_object_set_new(r, "base_image", json_pack("{s:s, s:b}", "name",
 		    rpc_daemon_status_base_name(), "present", rpc_daemon_status_base.present));

@@ -4,6 +4,7 @@ composed on a base made from the busybox test image."""
 
 import json
 import os
+import re
 import subprocess
 import time
 
@@ -388,12 +389,12 @@ def test_image_commands_build_list_rm(lenv):
 def test_status_says_whether_the_base_image_exists(lenv):
     p = lenv.mino("status")
     assert p.returncode == 0, p.stderr
-    assert "base image: %s (built)" % lenv.base in p.stdout.decode(), p.stdout
+    assert re.search(r"^OK +base image +%s \(built\)$" % re.escape(lenv.base), p.stdout.decode(), re.M), p.stdout
     lenv.stop_daemon()
     lenv.start_daemon(env={"MINO_BASE_IMAGE": "localhost/mino-test-nobase-" + lenv.token})
     p = lenv.mino("status")
-    assert ("base image: localhost/mino-test-nobase-%s not built; build it with `mino image build base`"
-            % lenv.token) in p.stdout.decode(), p.stdout
+    assert re.search(r"^WARN +base image +localhost/mino-test-nobase-%s is not built; fix: mino image build base$"
+                     % lenv.token, p.stdout.decode(), re.M), p.stdout
     write_layer(lenv.user_layers, "one", "true\n")
     p = lenv.mino("run", "--layers", "one", "--", "true")
     assert p.returncode != 0 and is_one_line_error(p.stderr), p.stderr
