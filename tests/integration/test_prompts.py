@@ -226,13 +226,13 @@ def test_non_interactive_runs_never_ask(penv):
     assert "Network [" not in child.before.decode(errors="replace")
     assert finish(child) == 0
     # a terminal, detached
-    child = spawn(penv, "-d", "--image", IMAGE, "--", "sleep", "30")
+    name = penv.name("d")
+    child = spawn(penv, "-d", "-n", name, "--image", IMAGE, "--", "sleep", "30")
     child.expect(pexpect.EOF)
     out = child.before.decode(errors="replace")
     child.close()
     assert child.exitstatus == 0, out
-    assert "Network [" not in out, out
-    name = out.strip().splitlines()[-1].strip()
+    assert name in out and "Network [" not in out, out
     assert penv.mino("stop", "-f", name).returncode == 0
     assert read(penv.config) == BARE_CONFIG
     assert not os.path.exists(os.path.join(penv.project, ".mino.toml"))
