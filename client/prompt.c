@@ -499,10 +499,12 @@ prompt_write(const struct prompt_state *st, enum prompt_where where, const char 
 
 	if (cfgfile_read(target, TOML_MAX_FILE, !follow, &found, &data, &len, &sb, err) < 0)
 		return -1;
-	if (found)
+	if (found) {
 		mode = sb.st_mode & 07777;
-	else
-		data = xstrdup(""), len = 0;
+	} else {
+		data = xstrdup("");
+		len = 0;
+	}
 	for (size_t i = 0; i < st->n_edits; i++) {
 		if (st->edits[i].where != where)
 			continue;

@@ -270,3 +270,23 @@ def test_end_of_input_at_a_prompt_aborts_and_writes_nothing(penv):
     assert read(penv.config) == BARE_CONFIG
     assert not os.path.exists(os.path.join(penv.project, ".mino.toml"))
     assert penv.containers() == []
+
+
+def test_image_layers_lists_each_name_once_with_origin_and_trust(penv):
+    proj_layers = os.path.join(penv.project, ".mino", "layers")
+    shadow = write_layer(proj_layers, "usr1", "true\n")      # shadows the user's usr1
+    write_layer(proj_layers, "broken", "true\n", toml="[layer\n")
+
+    def layers():
+        p = penv.mino("rpc", "image/layers", json.dumps({"project": penv.project}))
+        assert p.returncode == 0, p.stderr
+        return json.loads(p.stdout)
+
+    r = layers()
+    assert [(l["name"], l["origin"], l["trusted"]) for l in r["layers"]] == [
+        ("builtone", "builtin", True), ("usr1", "project", False)], r
+    assert len(r["warnings"]) == 1 and "`broken`" in r["warnings"][0], r
+    # the same answer a session gets: trusted once the directory is
+    p = penv.mino("config", "trust", shadow)
+    assert p.returncode == 0, p.stderr
+    assert [l["trusted"] for l in layers()["layers"] if l["name"] == "usr1"] == [True]
