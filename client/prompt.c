@@ -43,7 +43,6 @@ struct prompt_state {
 	json_t *resolved;           /* config/resolve's result (owned) */
 	char *global_path;          /* owned */
 	char *local_path;           /* owned; NULL: the project file is not offered */
-	bool local_exists;          /* the resolution used it */
 	bool local_trust_ok;        /* trusting it as written trusts nothing unseen */
 	struct prompt_edit edits[PROMPT_EDITS_MAX];
 	size_t n_edits;
@@ -207,15 +206,16 @@ prompt_find_local(struct prompt_state *st, json_t *params)
 		return;
 	if (json_is_object(local)) {
 		st->local_path = xstrdup(prompt_str(json_object_get(local, "path")));
-		st->local_exists = true;
 		st->local_trust_ok = json_is_true(json_object_get(local, "trusted")) ||
 		    json_array_size(json_object_get(local, "skipped")) == 0;
 		return;
 	}
-	/* none used: a new file, unless something is there that resolution
-	 * passes over (a symlink, another user's file) */
+	/* none used: a new file, unless resolution would pass it over (a
+	 * name already taken by a symlink or another user's file, or a
+	 * directory that others can write to: cfgfile_find_local()) */
 	cand = xasprintf("%s/%s", project, CFGFILE_LOCAL_NAME);
-	if (lstat(cand, &sb) == 0)
+	if (lstat(cand, &sb) == 0 || stat(project, &sb) < 0 || (sb.st_mode & 022) != 0 ||
+	    (sb.st_uid != getuid() && sb.st_uid != 0))
 		return;
 	st->local_path = steal_pointer(&cand);
 	st->local_trust_ok = true;
