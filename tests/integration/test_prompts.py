@@ -290,3 +290,27 @@ def test_image_layers_lists_each_name_once_with_origin_and_trust(penv):
     p = penv.mino("config", "trust", shadow)
     assert p.returncode == 0, p.stderr
     assert [l["trusted"] for l in layers()["layers"] if l["name"] == "usr1"] == [True]
+
+
+@pytest.mark.parametrize("why", ["symlink", "group-writable"])
+def test_project_file_not_offered_where_it_would_not_be_read(penv, why):
+    if why == "symlink":
+        target = os.path.join(penv.root, "elsewhere.toml")
+        with open(target, "w") as f:
+            f.write("# not the project's\n")
+        os.symlink(target, os.path.join(penv.project, ".mino.toml"))
+    else:
+        os.chmod(penv.project, 0o775)
+    child = spawn(penv, "--image", IMAGE, "--", "sh", "-c", NETDEV)
+    child.expect(r"Network \[1\]: ")
+    child.sendline("5")
+    child.expect(r"Save this choice to \[g\]lobal config \([^)]*\) or \[n\]ot at all\? \[g\] ")
+    child.sendline("p")
+    child.expect("`p` is not one of the choices")
+    child.sendline("n")
+    child.expect("netdev=3")
+    assert finish(child) == 0
+    if why == "symlink":
+        assert read(target) == "# not the project's\n"
+    else:
+        assert not os.path.exists(os.path.join(penv.project, ".mino.toml"))
