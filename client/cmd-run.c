@@ -19,6 +19,7 @@
 #include "projectdir.h"
 #include "netrule.h"
 #include "progress.h"
+#include "prompt.h"
 #include "xalloc.h"
 
 extern char **environ;
@@ -688,6 +689,10 @@ cmd_run_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	rc = cmd_connect(ctx, &c);
 	if (rc != 0)
 		return rc;
+	if (prompt_allowed(detach) && (rc = prompt_first_run(c, params)) != 0) {
+		client_free(c);
+		return rc;
+	}
 	progress_guard_begin(c);
 	rc = cmd_run_create(c, params, term_is_interactive(), &result);
 	if (progress_guard_end(c) && rc != 0) {

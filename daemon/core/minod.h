@@ -144,5 +144,6 @@ extern const struct rpc_method rpc_cache_clear_method;
 extern const struct rpc_method rpc_image_build_method;
 extern const struct rpc_method rpc_image_list_method;
 extern const struct rpc_method rpc_image_rm_method;
+extern const struct rpc_method rpc_image_layers_method;
 
 #endif

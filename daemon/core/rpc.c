@@ -24,6 +24,7 @@ static const struct rpc_method *const rpc_method_table[] = {
 	&rpc_daemon_shutdown_method,    /* daemon/shutdown */
 	&rpc_daemon_status_method,      /* daemon/status */
 	&rpc_image_build_method,        /* image/build */
+	&rpc_image_layers_method,       /* image/layers */
 	&rpc_image_list_method,         /* image/list */
 	&rpc_image_rm_method,           /* image/rm */
 	&rpc_mino_hello_method,         /* mino/hello */
