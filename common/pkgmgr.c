@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "fsutil.h"
-#include "mino-protocol.h"
+#include "error.h"
 #include "pkgmgr.h"
 #include "strv.h"
 #include "xalloc.h"
