@@ -38,6 +38,10 @@ static const struct option cmd_status_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+static const struct cmd_opt cmd_status_opts[] = {
+	{ 0 },
+};
+
 const struct cmd_entry cmd_status_entry = {
 	.name = "status",
 	.alias = NULL,
@@ -50,6 +54,8 @@ const struct cmd_entry cmd_status_entry = {
 		"the fix, then reports whether minod is running.  Does not start minod.\n"
 		"Exits 0 when everything `mino run` needs is OK (WARN is fine), 1 otherwise.\n",
 	.flags = 0,
+	.opts = cmd_status_opts,
+	.longopts = cmd_status_options,
 	.exec = cmd_status_exec,
 };
 

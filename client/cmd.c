@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "mino-build.h"
+#include "mino-protocol.h"
 #include "client.h"
 #include "cmd.h"
 #include "xalloc.h"
@@ -22,6 +23,7 @@ const struct cmd_entry cmd_help_entry = {
 	.summary = "show help for mino or for one command",
 	.help = NULL,
 	.flags = 0,
+	.args = CMD_ARGS_COMMAND,
 	.exec = cmd_help_exec,
 };
 
@@ -29,10 +31,31 @@ const struct cmd_entry cmd_version_entry = {
 	.name = "version",
 	.alias = NULL,
 	.usage = "",
-	.summary = "print mino's version",
+	.summary = "print mino's version and the protocol version it speaks",
 	.help = NULL,
 	.flags = 0,
 	.exec = cmd_version_exec,
+};
+
+const int cmd_protocol_version = MINO_PROTOCOL_VERSION;
+
+const struct option cmd_global_longopts[] = {
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "config", required_argument, NULL, 'c' },
+	{ "no-local", no_argument, NULL, CMD_OPT_NO_LOCAL },
+	{ "version", no_argument, NULL, CMD_OPT_VERSION },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* What cmd_global_longopts parses; test-cmdtable checks both agree. */
+const struct cmd_opt cmd_global_opts[] = {
+	{ 'v', "verbose", NULL, "verbose output", NULL },
+	{ 'c', "config", "PATH", "configuration file (default: $MINO_CONFIG, else "
+	  "$XDG_CONFIG_HOME/mino/config.toml)", CMD_VALUES_FILE },
+	{ 0, "no-local", NULL, "skip the project's .mino.toml", NULL },
+	{ 0, "version", NULL, "print the version and the protocol version", NULL },
+	{ 0 },
 };
 
 const struct cmd_entry *const cmd_table[] = {
@@ -70,14 +93,42 @@ cmd_find(const char *name)
 }
 
 static void
+cmd_print_subs(FILE *f, const struct cmd_sub *subs)
+{
+	fprintf(f, "\nsubcommands:\n");
+	for (const struct cmd_sub *s = subs; s->name != NULL; s++) {
+		int n = fprintf(f, "  %s%s%s", s->name, *s->args != '\0' ? " " : "", s->args);
+
+		if (n >= 28) {
+			fprintf(f, "\n%29s", "");
+			n = 29;
+		} else {
+			fprintf(f, "%*s", 29 - n, "");
+			n = 29;
+		}
+		cmdopt_wrap(f, s->help, n, 29, 80);
+	}
+}
+
+static void
 cmd_print_entry(FILE *f, const struct cmd_entry *e)
 {
 	fprintf(f, "usage: mino %s%s%s\n\n%s\n", e->name, *e->usage != '\0' ? " " : "", e->usage,
 		e->summary);
 	if (e->alias != NULL)
 		fprintf(f, "alias: %s\n", e->alias);
+	if (e->subs != NULL)
+		cmd_print_subs(f, e->subs);
+	fprintf(f, "\noptions:\n");
+	cmdopt_print(f, e->opts, true);
 	if (e->help != NULL)
 		fprintf(f, "\n%s", e->help);
+}
+
+void
+cmd_print_version(FILE *f)
+{
+	fprintf(f, "mino %s (protocol %d)\n", MINO_VERSION, cmd_protocol_version);
 }
 
 void
@@ -91,16 +142,13 @@ cmd_print_help(FILE *f, const struct cmd_entry *entry)
 	}
 	fprintf(f, "usage: mino [options] command [args]\n\n"
 		"mino runs AI coding agents in rootless Podman sandboxes managed by minod.\n\n"
-		"options:\n"
-		"  -v, --verbose        verbose output\n"
-		"  -c, --config PATH    configuration file (env MINO_CONFIG)\n"
-		"      --no-local       skip the project's .mino.toml\n"
-		"      --version        print the version\n"
-		"  -h, --help           show this help\n\n"
-		"commands:\n");
+		"options:\n");
+	cmdopt_print(f, cmd_global_opts, true);
+	fprintf(f, "\ncommands:\n");
 	for (e = cmd_table; *e != NULL; e++)
 		fprintf(f, "  %-11s %s\n", (*e)->name, (*e)->summary);
-	fprintf(f, "\nmino help COMMAND shows a command's options.\n");
+	fprintf(f, "\nmino help COMMAND (or mino COMMAND --help) shows a command's options;\n"
+		"man mino has them all.\n");
 }
 
 void
@@ -205,6 +253,6 @@ cmd_version_exec(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	if (argc > 1)
 		return cmd_usage_error(&cmd_version_entry, "too many arguments");
-	printf("mino %s\n", MINO_VERSION);
+	cmd_print_version(stdout);
 	return CMD_EXIT_OK;
 }
