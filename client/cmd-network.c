@@ -20,7 +20,7 @@ static const struct option cmd_network_options[] = {
 };
 
 static const struct cmd_opt cmd_network_opts[] = {
-	{ 0, "json", NULL, "print the result as JSON", NULL },
+	{ 'j', "json", NULL, "print the result as JSON", NULL },
 	{ 0 },
 };
 
@@ -84,7 +84,7 @@ cmd_network_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	const char *verb;
 	json_t *rules;
 
-	while ((ch = getopt_long(argc, argv, "+:h", cmd_network_options, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+:jh", cmd_network_options, NULL)) != -1) {
 		switch (ch) {
 		case 'j':
 			json = true;

@@ -4,6 +4,7 @@
 #ifndef MINO_CMD_H
 #define MINO_CMD_H
 
+#include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 
@@ -20,7 +21,6 @@ struct cmd_ctx {
 	char *config_path;   /* absolute (-c or $MINO_CONFIG), or NULL */
 };
 
-struct option;
 
 /* One subcommand: `mino config set KEY VALUE`. Rows end with { 0 }. */
 struct cmd_sub {
