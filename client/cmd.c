@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "mino-build.h"
 #include "mino-protocol.h"
@@ -15,6 +16,7 @@ static int cmd_help_exec(struct cmd_ctx *ctx, int argc, char **argv);
 static int cmd_version_exec(struct cmd_ctx *ctx, int argc, char **argv);
 static void cmd_print_entry(FILE *f, const struct cmd_entry *e);
 static char *cmd_option_name(int c, char **argv);
+static const char *cmd_err_prefix(void);
 
 const struct cmd_entry cmd_help_entry = {
 	.name = "help",
@@ -41,6 +43,7 @@ const int cmd_protocol_version = MINO_PROTOCOL_VERSION;
 
 const struct option cmd_global_longopts[] = {
 	{ "verbose", no_argument, NULL, 'v' },
+	{ "quiet", no_argument, NULL, 'q' },
 	{ "config", required_argument, NULL, 'c' },
 	{ "no-local", no_argument, NULL, CMD_OPT_NO_LOCAL },
 	{ "version", no_argument, NULL, CMD_OPT_VERSION },
@@ -51,6 +54,8 @@ const struct option cmd_global_longopts[] = {
 /* What cmd_global_longopts parses; test-cmdtable checks both agree. */
 const struct cmd_opt cmd_global_opts[] = {
 	{ 'v', "verbose", NULL, "verbose output", NULL },
+	{ 'q', "quiet", NULL, "no chatter: no progress lines of image builds and pulls; errors, "
+	  "warnings and what the command was asked for are still printed", NULL },
 	{ 'c', "config", "PATH", "configuration file (default: $MINO_CONFIG, else "
 	  "$XDG_CONFIG_HOME/mino/config.toml)", CMD_VALUES_FILE },
 	{ 0, "no-local", NULL, "skip the project's .mino.toml", NULL },
@@ -151,6 +156,14 @@ cmd_print_help(FILE *f, const struct cmd_entry *entry)
 		"man mino has them all.\n");
 }
 
+/* "mino:" for an error line, bold red when stderr is a terminal that
+ * takes colour (term_colour). */
+static const char *
+cmd_err_prefix(void)
+{
+	return term_colour(STDERR_FILENO) ? "\033[1;31mmino:\033[0m" : "mino:";
+}
+
 void
 cmd_getopt_reset(void)
 {
@@ -185,11 +198,13 @@ cmd_getopt_error(const struct cmd_entry *entry, int c, char **argv)
 	where = entry != NULL ? xasprintf(" for `%s`", entry->name) : xstrdup("");
 	see = entry != NULL ? xasprintf("mino help %s", entry->name) : xstrdup("mino help");
 	if (c == ':')
-		fprintf(stderr, "mino: option `%s`%s needs a value (see %s)\n", opt, where, see);
+		fprintf(stderr, "%s option `%s`%s needs a value (see %s)\n", cmd_err_prefix(), opt, where,
+			see);
 	else if (strchr(opt, '=') == NULL && optopt != 0 && strncmp(opt, "--", 2) == 0)
-		fprintf(stderr, "mino: option `%s`%s takes no value (see %s)\n", opt, where, see);
+		fprintf(stderr, "%s option `%s`%s takes no value (see %s)\n", cmd_err_prefix(), opt,
+			where, see);
 	else
-		fprintf(stderr, "mino: unknown option `%s`%s (see %s)\n", opt, where, see);
+		fprintf(stderr, "%s unknown option `%s`%s (see %s)\n", cmd_err_prefix(), opt, where, see);
 	return CMD_EXIT_USAGE;
 }
 
@@ -203,9 +218,9 @@ cmd_usage_error(const struct cmd_entry *entry, const char *fmt, ...)
 	msg = xvasprintf(fmt, ap);
 	va_end(ap);
 	if (entry != NULL)
-		fprintf(stderr, "mino: %s (see mino help %s)\n", msg, entry->name);
+		fprintf(stderr, "%s %s (see mino help %s)\n", cmd_err_prefix(), msg, entry->name);
 	else
-		fprintf(stderr, "mino: %s (see mino help)\n", msg);
+		fprintf(stderr, "%s %s (see mino help)\n", cmd_err_prefix(), msg);
 	return CMD_EXIT_USAGE;
 }
 
@@ -213,7 +228,8 @@ int
 cmd_report(struct mino_error **err)
 {
 	if (err != NULL && *err != NULL) {
-		fprintf(stderr, "mino: %s\n", (*err)->msg != NULL ? (*err)->msg : "unknown error");
+		fprintf(stderr, "%s %s\n", cmd_err_prefix(),
+			(*err)->msg != NULL ? (*err)->msg : "unknown error");
 		mino_error_release(err);
 	}
 	return CMD_EXIT_ERROR;

@@ -50,10 +50,13 @@ main(int argc, char **argv)
 	log_init("mino", false, false);
 
 	cmd_getopt_reset();
-	while ((c = getopt_long(argc, argv, "+:vc:h", cmd_global_longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:vqc:h", cmd_global_longopts, NULL)) != -1) {
 		switch (c) {
 		case 'v':
 			ctx.verbose = true;
+			break;
+		case 'q':
+			term_set_quiet(true);
 			break;
 		case 'c':
 			config = optarg;

@@ -310,3 +310,28 @@ def test_default_project_dir_missing_is_one_line(menv):
     assert is_one_line_error(p.stderr), p.stderr
     assert gone in p.stderr.decode() and "does not exist" in p.stderr.decode()
     assert menv.containers() == []
+
+
+# ---------------------------------------------------------------- colours
+
+def error_at_terminal(env, extra):
+    import pexpect
+    e = dict(env.env, TERM="xterm")
+    e.pop("NO_COLOR", None)
+    e.update(extra)
+    c = pexpect.spawn(minotest.MINO, ["nosuch"], env=e, cwd=env.project, timeout=30)
+    c.expect(pexpect.EOF)
+    c.close()
+    return c.exitstatus, c.before
+
+
+def test_errors_are_coloured_only_at_a_terminal_without_no_color(bare_env):
+    status, out = error_at_terminal(bare_env, {})
+    assert status == 2
+    assert out.startswith(b"\x1b[1;31mmino:\x1b[0m unknown command `nosuch`"), out
+    status, out = error_at_terminal(bare_env, {"NO_COLOR": "1"})
+    assert status == 2 and b"\x1b" not in out and out.startswith(b"mino: unknown command"), out
+    status, out = error_at_terminal(bare_env, {"TERM": "dumb"})
+    assert status == 2 and b"\x1b" not in out, out
+    p = bare_env.mino("nosuch", env={"TERM": "xterm"})   # not a terminal
+    assert p.returncode == 2 and b"\x1b" not in p.stderr, p.stderr
