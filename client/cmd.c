@@ -251,6 +251,10 @@ cmd_help_exec(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	const struct cmd_entry *e;
 
+	if (argc == 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
+		cmd_print_help(stdout, &cmd_help_entry);
+		return CMD_EXIT_OK;
+	}
 	if (argc > 2)
 		return cmd_usage_error(&cmd_help_entry, "too many arguments");
 	if (argc < 2) {
@@ -267,6 +271,10 @@ cmd_help_exec(struct cmd_ctx *ctx, int argc, char **argv)
 static int
 cmd_version_exec(struct cmd_ctx *ctx, int argc, char **argv)
 {
+	if (argc == 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
+		cmd_print_help(stdout, &cmd_version_entry);
+		return CMD_EXIT_OK;
+	}
 	if (argc > 1)
 		return cmd_usage_error(&cmd_version_entry, "too many arguments");
 	cmd_print_version(stdout);

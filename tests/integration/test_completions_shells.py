@@ -68,7 +68,7 @@ class Shell:
         # the shells read keys in order: TAB's completion (which may run
         # `mino list`) is done before Enter is read
         self.p.send(typed + "\t\r")
-        self.p.expect(r"\nARGS:([^\r\n]*)\r?\n")
+        self.p.expect(r"[\r\n]ARGS:([^\r\n]*)\r?\n")
         return self.p.match.group(1).strip()
 
     def close(self):
