@@ -107,7 +107,6 @@ const struct cmd_entry cmd_config_entry = {
 	.exec = cmd_config_exec,
 };
 
-static const char *const cmd_config_subs[] = { "show", "path", "init", "set", "trust", NULL };
 
 static int
 cmd_config_exec(struct cmd_ctx *ctx, int argc, char **argv)
@@ -117,13 +116,13 @@ cmd_config_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	int ch;
 
 	if (argc > 1 && argv[1][0] != '-') {
-		for (i = 0; cmd_config_subs[i] != NULL; i++)
-			if (strcmp(argv[1], cmd_config_subs[i]) == 0)
+		for (i = 0; cmd_config_subs_doc[i].name != NULL; i++)
+			if (strcmp(argv[1], cmd_config_subs_doc[i].name) == 0)
 				break;
-		if (cmd_config_subs[i] == NULL)
+		if (cmd_config_subs_doc[i].name == NULL)
 			return cmd_usage_error(&cmd_config_entry,
 				"unknown subcommand `%s` (show, path, init, set or trust)", argv[1]);
-		o.sub = cmd_config_subs[i];
+		o.sub = cmd_config_subs_doc[i].name;
 		argc--;
 		argv++;
 	}
