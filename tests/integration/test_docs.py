@@ -335,3 +335,20 @@ def test_errors_are_coloured_only_at_a_terminal_without_no_color(bare_env):
     assert status == 2 and b"\x1b" not in out, out
     p = bare_env.mino("nosuch", env={"TERM": "xterm"})   # not a terminal
     assert p.returncode == 2 and b"\x1b" not in p.stderr, p.stderr
+
+
+# ---------------------------------------------------------------- -q
+
+def test_quiet_drops_progress_but_not_the_error(menv):
+    """A pull that fails (nothing listens on 127.0.0.1:1) prints podman's
+    progress, then one error line; with -q only the error line is left."""
+    image = "127.0.0.1:1/mino-nothing:latest"
+    p = menv.mino("run", "--image", image, "--", "true")
+    assert p.returncode == 1
+    lines = p.stderr.decode().splitlines()
+    assert "mino: image: pulling %s" % image in lines, lines
+    q = menv.mino("-q", "run", "--image", image, "--", "true")
+    assert q.returncode == 1
+    assert is_one_line_error(q.stderr), q.stderr
+    assert q.stderr.decode().splitlines() == lines[-1:], (q.stderr, lines)
+    assert q.stderr.decode().startswith("mino: image `%s` is not local" % image), q.stderr
