@@ -84,5 +84,11 @@ int term_raw(struct mino_error **err);
 void term_restore(void);
 /* The terminal size of stdin/stdout; 24x80 if unknown. */
 void term_size(int *rows, int *cols);
+/* Whether to colour what goes to `fd`: a terminal, TERM is not "dumb" and
+ * NO_COLOR is unset or empty (no-color.org). */
+bool term_colour(int fd);
+/* -q: no chatter (progress lines); errors, warnings and results stay. */
+void term_set_quiet(bool quiet);
+bool term_quiet(void);
 
 #endif

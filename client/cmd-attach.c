@@ -13,6 +13,10 @@ static const struct option cmd_attach_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+static const struct cmd_opt cmd_attach_opts[] = {
+	{ 0 },
+};
+
 const struct cmd_entry cmd_attach_entry = {
 	.name = "attach",
 	.alias = NULL,
@@ -22,6 +26,9 @@ const struct cmd_entry cmd_attach_entry = {
 		"Replays the session's recent output, then streams it live.  In a terminal,\n"
 		"detach again with ctrl-p ctrl-q.\n",
 	.flags = CMD_STARTDAEMON,
+	.opts = cmd_attach_opts,
+	.longopts = cmd_attach_options,
+	.args = CMD_ARGS_SESSION,
 	.exec = cmd_attach_exec,
 };
 

@@ -14,37 +14,7 @@
 
 static int cmd_cache_exec(struct cmd_ctx *ctx, int argc, char **argv);
 
-const struct cmd_entry cmd_cache_entry = {
-	.name = "cache",
-	.alias = NULL,
-	.usage = "list [-f table|json|plain] | info [-p PATH] [-f text|json] | gc [--days N] [--dry-run] | "
-		"clear --volumes|--images|--home|--all [-y]",
-	.summary = "manage dependency caches",
-	.help =
-		"subcommands:\n"
-		"  list [-f FORMAT]       every cache and home volume: table (default), json or plain\n"
-		"  info [-p PATH]         the caches of a project (default: the current directory)\n"
-		"  gc [--days N]          remove caches not used for N days (default cache.gc_days;\n"
-		"                         0: every cache no running session uses) and, while over\n"
-		"                         cache.max_total_gb, the least recently used; --dry-run lists them\n"
-		"  clear --volumes        remove every cache volume no running session uses\n"
-		"        --home           ... every home volume\n"
-		"        --images         ... mino's composed images (localhost/mino-composed-*)\n"
-		"        --all            all three; -y: do not ask\n"
-		"options:\n"
-		"  -f, --format FORMAT    output format\n"
-		"  -p, --project PATH     project directory (info)\n"
-		"      --days N           age in days (gc)\n"
-		"      --dry-run          only list what gc would remove\n"
-		"      --volumes          cache volumes (clear)\n"
-		"      --home             home volumes (clear)\n"
-		"      --images           composed images (clear)\n"
-		"      --all              volumes, homes and composed images (clear)\n"
-		"  -y, --yes              clear without asking\n",
-	.flags = CMD_STARTDAEMON,
-	.options = "-f|--format= -p|--project= --days= --dry-run --volumes --home --images --all -y|--yes",
-	.exec = cmd_cache_exec,
-};
+
 
 enum {
 	CMD_CACHE_DAYS = 0x100,
@@ -67,6 +37,47 @@ static const struct option cmd_cache_options[] = {
 	{ "yes", no_argument, NULL, 'y' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
+};
+
+static const struct cmd_opt cmd_cache_opts[] = {
+	{ 'f', "format", "FORMAT", "output format: list: table (default), json or plain; "
+	  "info: text (default) or json", "table json plain text" },
+	{ 'p', "project", "PATH", "project directory (info; default: the current directory)",
+	  CMD_VALUES_DIR },
+	{ 0, "days", "N", "age in days (gc)", NULL },
+	{ 0, "dry-run", NULL, "only list what gc would remove", NULL },
+	{ 0, "volumes", NULL, "cache volumes (clear)", NULL },
+	{ 0, "home", NULL, "home volumes (clear)", NULL },
+	{ 0, "images", NULL, "composed images (clear)", NULL },
+	{ 0, "all", NULL, "volumes, homes and composed images (clear)", NULL },
+	{ 'y', "yes", NULL, "clear without asking", NULL },
+	{ 0 },
+};
+
+static const struct cmd_sub cmd_cache_subs[] = {
+	{ "list", "[-f FORMAT]", "every cache and home volume" },
+	{ "info", "[-p PATH]", "the caches of a project (default: the current directory)" },
+	{ "gc", "[--days N] [--dry-run]", "remove caches not used for N days (default "
+	  "cache.gc_days; 0: every cache no running session uses) and, while over "
+	  "cache.max_total_gb, the least recently used; --dry-run lists them" },
+	{ "clear", "--volumes|--home|--images|--all [-y]", "remove every cache volume, home volume "
+	  "or composed image (localhost/mino-composed-*) no running session uses; --all: all three" },
+	{ 0 },
+};
+
+const struct cmd_entry cmd_cache_entry = {
+	.name = "cache",
+	.alias = NULL,
+	.usage = "list [-f table|json|plain] | info [-p PATH] [-f text|json] | gc [--days N] [--dry-run] | "
+		"clear --volumes|--images|--home|--all [-y]",
+	.summary = "manage dependency caches",
+	.help = NULL,
+	.flags = CMD_STARTDAEMON,
+	.opts = cmd_cache_opts,
+	.subs = cmd_cache_subs,
+	.longopts = cmd_cache_options,
+	.args = CMD_ARGS_SUB,
+	.exec = cmd_cache_exec,
 };
 
 struct cmd_cache_args {

@@ -1,9 +1,10 @@
 /* cmd-completions.c: mino completions bash|zsh|fish.
  *
- * The scripts are generated from cmd_table[] (commands, aliases, options:
- * cmd_entry.options, else the option lines of the help text) and the
- * configuration key table (keys for `config set`).  Session names are
- * completed at completion time by `mino list -f plain`. */
+ * The scripts are generated from cmd_table[] (commands, aliases, the
+ * option rows cmd_entry.opts with their value hints, subcommands
+ * cmd_entry.subs) and the configuration key table (keys for `config
+ * set`): the tables `--help` and the man pages are made from.  Session
+ * names are completed at completion time by `mino list -f plain`. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,17 +15,19 @@
 #include "cmd.h"
 #include "xalloc.h"
 
-/* One option: "-p|--project" and whether it takes a value. */
+/* One option: "-p|--project", whether it takes a value and how that
+ * value completes (cmd_opt.values). */
 struct comp_opt {
 	char *names;
 	bool value;
+	const char *values;
 };
 
 /* What a command's positional arguments are. */
 enum comp_kind {
 	COMP_NONE,
 	COMP_SESSION,
-	COMP_CONFIG,      /* subcommand, then keys for `set`, files for `trust` */
+	COMP_SUB,         /* subcommand; config: then keys for `set`, files for `trust` */
 	COMP_COMMAND,
 	COMP_SHELL,
 };
@@ -34,6 +37,7 @@ struct comp_cmd {
 	struct comp_opt *opts;
 	size_t n;
 	enum comp_kind kind;
+	char *subs;       /* the subcommands' names, blank-separated, or "" */
 };
 
 /* How an option's value is completed. */
@@ -45,15 +49,14 @@ enum comp_value {
 };
 
 static int cmd_completions_exec(struct cmd_ctx *ctx, int argc, char **argv);
-static void comp_add(struct comp_cmd *c, const char *names, size_t len, bool value);
-static void comp_parse_spec(struct comp_cmd *c, const char *spec);
-static void comp_parse_help(struct comp_cmd *c, const char *help);
+static void comp_add(struct comp_cmd *c, const struct cmd_opt *o);
+static void comp_add_opts(struct comp_cmd *c, const struct cmd_opt *opts);
+static char *comp_sub_names(const struct cmd_sub *subs);
 static void comp_cmd_init(struct comp_cmd *c, const struct cmd_entry *e);
 static void comp_cmd_free(struct comp_cmd *c);
 static enum comp_kind comp_kind_of(const struct cmd_entry *e);
-static enum comp_value comp_value_of(const char *names, struct buf *words);
+static enum comp_value comp_value_of(const struct comp_opt *o, struct buf *words);
 static void comp_names(const struct comp_cmd *c, char sep, bool all, struct buf *out);
-static bool comp_has_name(const char *names, const char *name);
 static void comp_words(const struct comp_cmd *c, struct buf *out);
 static void comp_command_words(struct buf *out);
 static void comp_key_words(struct buf *out);
@@ -67,13 +70,16 @@ static void comp_zsh_command(const struct comp_cmd *c, struct buf *out);
 static void comp_fish(struct buf *out);
 static void comp_fish_options(const struct comp_cmd *c, const char *cond, struct buf *out);
 
-static const char comp_global_spec[] = "-v|--verbose -c|--config= --no-local --version -h|--help";
 static const char comp_shells[] = "bash zsh fish";
-static const char comp_config_subs[] = "show path init set trust";
+static const struct cmd_opt comp_help_opt = { 'h', "help", NULL, "show this help", NULL };
 
 static const struct option cmd_completions_options[] = {
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
+};
+
+static const struct cmd_opt cmd_completions_opts[] = {
+	{ 0 },
 };
 
 const struct cmd_entry cmd_completions_entry = {
@@ -88,93 +94,79 @@ const struct cmd_entry cmd_completions_entry = {
 		"  mino completions zsh > \"${fpath[1]}/_mino\"\n"
 		"  mino completions fish > ~/.config/fish/completions/mino.fish\n"
 		"or add eval \"$(mino completions bash)\" to your shell's rc file.  elvish and\n"
-		"powershell are not supported yet.\n",
+		"powershell are refused with a message: their scripts are not generated.\n",
 	.flags = 0,
-	.options = "-h|--help",
+	.opts = cmd_completions_opts,
+	.longopts = cmd_completions_options,
+	.args = CMD_ARGS_SHELL,
 	.exec = cmd_completions_exec,
 };
 
 /* ---------------------------------------------------------------- the model */
 
 static void
-comp_add(struct comp_cmd *c, const char *names, size_t len, bool value)
+comp_add(struct comp_cmd *c, const struct cmd_opt *o)
 {
+	struct buf names;
+
+	buf_init(&names);
+	if (o->short_name != 0)
+		buf_printf(&names, "-%c", o->short_name);
+	if (o->long_name != NULL)
+		buf_printf(&names, "%s--%s", names.len > 0 ? "|" : "", o->long_name);
 	c->opts = xreallocarray(c->opts, c->n + 1, sizeof *c->opts);
-	c->opts[c->n].names = xstrndup(names, len);
-	c->opts[c->n].value = value;
+	c->opts[c->n].names = xstrndup(names.data, names.len);
+	c->opts[c->n].value = o->arg != NULL;
+	c->opts[c->n].values = o->values;
 	c->n++;
+	buf_free(&names);
 }
 
-/* "-n|--name= -d|--detach" */
 static void
-comp_parse_spec(struct comp_cmd *c, const char *spec)
+comp_add_opts(struct comp_cmd *c, const struct cmd_opt *opts)
 {
-	const char *p = spec;
-
-	while (*p != '\0') {
-		size_t len = strcspn(p, " ");
-
-		if (len > 0) {
-			bool value = p[len - 1] == '=';
-
-			comp_add(c, p, value ? len - 1 : len, value);
-		}
-		p += len;
-		p += strspn(p, " ");
-	}
+	for (const struct cmd_opt *o = opts; o != NULL && (o->short_name != 0 || o->long_name != NULL);
+	     o++)
+		comp_add(c, o);
+	comp_add(c, &comp_help_opt);
 }
 
-/* Help lines such as "  -n, --name NAME    session name": the spellings
- * before the first run of two blanks; a word that is not an option
- * means the option takes a value. */
-static void
-comp_parse_help(struct comp_cmd *c, const char *help)
+/* "show path init set trust": each name once, in table order. */
+static char *
+comp_sub_names(const struct cmd_sub *subs)
 {
-	const char *line = help;
+	struct buf b;
+	char *out;
 
-	while (line != NULL && *line != '\0') {
-		const char *end = strchr(line, '\n');
-		size_t len = end != NULL ? (size_t)(end - line) : strlen(line);
-		const char *p = line + strspn(line, " ");
-		const char *stop = strstr(p, "  ");
-		struct buf names;
-		bool value = false;
+	buf_init(&b);
+	for (const struct cmd_sub *s = subs; s != NULL && s->name != NULL; s++) {
+		bool seen = false;
 
-		if (*p == '-' && p < line + len) {
-			if (stop == NULL || stop > line + len)
-				stop = line + len;
-			buf_init(&names);
-			while (p < stop) {
-				size_t w = strcspn(p, " ,\n");
-
-				if (p + w > stop)
-					w = (size_t)(stop - p);
-				if (w > 0 && *p == '-')
-					buf_printf(&names, "%s%.*s", names.len > 0 ? "|" : "", (int)w, p);
-				else if (w > 0)
-					value = true;
-				p += w;
-				p += strspn(p, " ,");
-			}
-			if (names.len > 0)
-				comp_add(c, names.data, names.len, value);
-			buf_free(&names);
-		}
-		line = end != NULL ? end + 1 : NULL;
+		for (const struct cmd_sub *t = subs; t < s; t++)
+			seen = seen || strcmp(t->name, s->name) == 0;
+		if (!seen)
+			buf_printf(&b, "%s%s", b.len > 0 ? " " : "", s->name);
 	}
+	out = xstrndup(b.len > 0 ? b.data : "", b.len);
+	buf_free(&b);
+	return out;
 }
 
 static enum comp_kind
 comp_kind_of(const struct cmd_entry *e)
 {
-	if (strcmp(e->name, "config") == 0)
-		return COMP_CONFIG;
-	if (strcmp(e->name, "help") == 0)
-		return COMP_COMMAND;
-	if (strcmp(e->name, "completions") == 0)
-		return COMP_SHELL;
-	if (strstr(e->usage, "session") != NULL)
+	switch (e->args) {
+	case CMD_ARGS_SESSION:
 		return COMP_SESSION;
+	case CMD_ARGS_COMMAND:
+		return COMP_COMMAND;
+	case CMD_ARGS_SHELL:
+		return COMP_SHELL;
+	case CMD_ARGS_SUB:
+		return COMP_SUB;
+	case CMD_ARGS_NONE:
+		break;
+	}
 	return COMP_NONE;
 }
 
@@ -183,15 +175,10 @@ comp_cmd_init(struct comp_cmd *c, const struct cmd_entry *e)
 {
 	memset(c, 0, sizeof *c);
 	c->e = e;
-	if (e == NULL) {
-		comp_parse_spec(c, comp_global_spec);
-		return;
-	}
-	if (e->options != NULL)
-		comp_parse_spec(c, e->options);
-	else if (e->help != NULL)
-		comp_parse_help(c, e->help);
-	c->kind = comp_kind_of(e);
+	comp_add_opts(c, e != NULL ? e->opts : cmd_global_opts);
+	c->subs = comp_sub_names(e != NULL ? e->subs : NULL);
+	if (e != NULL)
+		c->kind = comp_kind_of(e);
 }
 
 static void
@@ -200,41 +187,24 @@ comp_cmd_free(struct comp_cmd *c)
 	for (size_t i = 0; i < c->n; i++)
 		free(c->opts[i].names);
 	free(c->opts);
+	free(c->subs);
 	c->opts = NULL;
+	c->subs = NULL;
 	c->n = 0;
 }
 
-static bool
-comp_has_name(const char *names, const char *name)
-{
-	size_t n = strlen(name);
-
-	for (const char *p = names; p != NULL; p = strchr(p, '|') != NULL ? strchr(p, '|') + 1 : NULL)
-		if (strncmp(p, name, n) == 0 && (p[n] == '\0' || p[n] == '|'))
-			return true;
-	return false;
-}
-
-/* What completes the value of the option `names`; words into *words. */
+/* What completes the value of the option `o`; words into *words. */
 static enum comp_value
-comp_value_of(const char *names, struct buf *words)
+comp_value_of(const struct comp_opt *o, struct buf *words)
 {
-	const struct cfg_key *net = cfgkeys_find("container.network");
-
-	if (comp_has_name(names, "--project") || comp_has_name(names, "--path"))
+	if (o->values == NULL)
+		return COMP_VALUE_NONE;
+	if (strcmp(o->values, CMD_VALUES_DIR) == 0)
 		return COMP_VALUE_DIR;
-	if (comp_has_name(names, "--config") || comp_has_name(names, "--volume"))
+	if (strcmp(o->values, CMD_VALUES_FILE) == 0)
 		return COMP_VALUE_FILE;
-	if (comp_has_name(names, "--network") && net != NULL && net->choices != NULL) {
-		for (size_t i = 0; net->choices[i] != NULL; i++)
-			buf_printf(words, "%s%s", i > 0 ? " " : "", net->choices[i]);
-		return COMP_VALUE_WORDS;
-	}
-	if (comp_has_name(names, "--format")) {
-		buf_printf(words, "table json plain");
-		return COMP_VALUE_WORDS;
-	}
-	return COMP_VALUE_NONE;
+	buf_printf(words, "%s", o->values);
+	return COMP_VALUE_WORDS;
 }
 
 /* The spellings of the options (`all`: every option, else only the
@@ -306,7 +276,7 @@ comp_bash_values(const struct comp_cmd *c, struct buf *out)
 		if (!c->opts[i].value)
 			continue;
 		buf_init(&words);
-		v = comp_value_of(c->opts[i].names, &words);
+		v = comp_value_of(&c->opts[i], &words);
 		buf_printf(out, "\t\t%s)\n", c->opts[i].names);
 		if (v == COMP_VALUE_DIR)
 			buf_printf(out, "\t\t\tCOMPREPLY=($(compgen -d -- \"$cur\"))\n");
@@ -335,8 +305,9 @@ comp_bash_command(const struct comp_cmd *c, struct buf *out)
 	comp_names(c, ' ', false, &b);
 	buf_printf(out, "\t\tvalued=' %.*s '\n", (int)b.len, b.data);
 	buf_free(&b);
+	buf_printf(out, "\t\tsubs='%s'\n", c->subs);
 	buf_printf(out, "\t\tkind=%s\n\t\tcase $prev in\n",
-		c->kind == COMP_SESSION ? "session" : c->kind == COMP_CONFIG ? "config" :
+		c->kind == COMP_SESSION ? "session" : c->kind == COMP_SUB ? "sub" :
 		c->kind == COMP_COMMAND ? "command" : c->kind == COMP_SHELL ? "shell" : "none");
 	comp_bash_values(c, out);
 	buf_printf(out, "\t\tesac ;;\n");
@@ -357,7 +328,7 @@ comp_bash(struct buf *out)
 		"\tcommand mino list -f plain 2>/dev/null\n}\n\n"
 		"_mino()\n{\n"
 		"\tlocal cur=${COMP_WORDS[COMP_CWORD]} prev= cmd= at=0 sub= nargs=0 i w\n"
-		"\tlocal opts= valued= kind=none skip=0\n"
+		"\tlocal opts= valued= subs= kind=none skip=0\n"
 		"\tCOMPREPLY=()\n"
 		"\t(( COMP_CWORD > 0 )) && prev=${COMP_WORDS[COMP_CWORD-1]}\n"
 		"\tfor (( i = 1; i < COMP_CWORD; i++ )); do\n"
@@ -423,17 +394,17 @@ comp_bash(struct buf *out)
 	buf_init(&b);
 	comp_key_words(&b);
 	buf_printf(out,
-		"\tconfig)\n"
+		"\tsub)\n"
 		"\t\tif (( nargs == 0 )); then\n"
-		"\t\t\tCOMPREPLY=($(compgen -W '%s' -- \"$cur\"))\n"
-		"\t\telif [[ $sub == set ]] && (( nargs == 1 )); then\n"
+		"\t\t\tCOMPREPLY=($(compgen -W \"$subs\" -- \"$cur\"))\n"
+		"\t\telif [[ $cmd == config && $sub == set ]] && (( nargs == 1 )); then\n"
 		"\t\t\tCOMPREPLY=($(compgen -W '%.*s' -- \"$cur\"))\n"
-		"\t\telif [[ $sub == trust ]] && (( nargs == 1 )); then\n"
+		"\t\telif [[ $cmd == config && $sub == trust ]] && (( nargs == 1 )); then\n"
 		"\t\t\tCOMPREPLY=($(compgen -f -- \"$cur\"))\n"
 		"\t\tfi ;;\n"
 		"\tesac\n"
 		"}\n\n"
-		"complete -F _mino mino\n", comp_config_subs, (int)b.len, b.data);
+		"complete -F _mino mino\n", (int)b.len, b.data);
 	buf_free(&b);
 }
 
@@ -449,7 +420,7 @@ comp_zsh_values(const struct comp_cmd *c, struct buf *out)
 		if (!c->opts[i].value)
 			continue;
 		buf_init(&words);
-		v = comp_value_of(c->opts[i].names, &words);
+		v = comp_value_of(&c->opts[i], &words);
 		buf_printf(out, "\t\t%s)\n\t\t\t", c->opts[i].names);
 		if (v == COMP_VALUE_DIR)
 			buf_printf(out, "_files -/");
@@ -479,8 +450,9 @@ comp_zsh_command(const struct comp_cmd *c, struct buf *out)
 	comp_names(c, ' ', false, &b);
 	buf_printf(out, "\t\tvalued=(%.*s)\n", (int)b.len, b.data);
 	buf_free(&b);
+	buf_printf(out, "\t\tsubs=(%s)\n", c->subs);
 	buf_printf(out, "\t\tkind=%s\n\t\tcase $prev in\n",
-		c->kind == COMP_SESSION ? "session" : c->kind == COMP_CONFIG ? "config" :
+		c->kind == COMP_SESSION ? "session" : c->kind == COMP_SUB ? "sub" :
 		c->kind == COMP_COMMAND ? "command" : c->kind == COMP_SHELL ? "shell" : "none");
 	comp_zsh_values(c, out);
 	buf_printf(out, "\t\tesac ;;\n");
@@ -505,7 +477,7 @@ comp_zsh(struct buf *out)
 		"_mino()\n{\n"
 		"\tlocal cur=${words[CURRENT]} prev=${words[CURRENT-1]} cmd= sub= w\n"
 		"\tlocal -i i at=0 nargs=0 skip=0\n"
-		"\tlocal -a opts valued commands\n"
+		"\tlocal -a opts valued subs commands\n"
 		"\tlocal kind=none\n"
 		"\tcommands=(\n");
 	for (const struct cmd_entry *const *e = cmd_table; *e != NULL; e++) {
@@ -578,12 +550,12 @@ comp_zsh(struct buf *out)
 	buf_init(&b);
 	comp_key_words(&b);
 	buf_printf(out,
-		"\tconfig)\n"
+		"\tsub)\n"
 		"\t\tif (( nargs == 0 )); then\n"
-		"\t\t\tcompadd -- %s\n"
-		"\t\telif [[ $sub == set ]] && (( nargs == 1 )); then\n"
+		"\t\t\tcompadd -a subs\n"
+		"\t\telif [[ $cmd == config && $sub == set ]] && (( nargs == 1 )); then\n"
 		"\t\t\tcompadd -- %.*s\n"
-		"\t\telif [[ $sub == trust ]] && (( nargs == 1 )); then\n"
+		"\t\telif [[ $cmd == config && $sub == trust ]] && (( nargs == 1 )); then\n"
 		"\t\t\t_files\n"
 		"\t\tfi ;;\n"
 		"\tesac\n"
@@ -592,7 +564,7 @@ comp_zsh(struct buf *out)
 		"\t_mino \"$@\"\n"
 		"else\n"
 		"\tcompdef _mino mino\n"
-		"fi\n", comp_config_subs, (int)b.len, b.data);
+		"fi\n", (int)b.len, b.data);
 	buf_free(&b);
 }
 
@@ -621,7 +593,7 @@ comp_fish_options(const struct comp_cmd *c, const char *cond, struct buf *out)
 		}
 		if (c->opts[i].value) {
 			buf_init(&words);
-			v = comp_value_of(c->opts[i].names, &words);
+			v = comp_value_of(&c->opts[i], &words);
 			buf_printf(out, " -r");
 			if (v == COMP_VALUE_DIR)
 				buf_printf(out, " -a '(__fish_complete_directories)'");
@@ -641,6 +613,9 @@ comp_fish(struct buf *out)
 	struct comp_cmd g;
 	struct buf b;
 
+	comp_cmd_init(&g, NULL);
+	buf_init(&b);
+	comp_names(&g, ' ', false, &b);
 	buf_printf(out,
 		"# fish completion for mino (generated by `mino completions fish`).\n"
 		"# mino completions fish > ~/.config/fish/completions/mino.fish\n"
@@ -648,20 +623,46 @@ comp_fish(struct buf *out)
 		"function __mino_sessions\n"
 		"\tcommand mino list -f plain 2>/dev/null\n"
 		"end\n\n"
-		"complete -c mino -f\n");
-	comp_cmd_init(&g, NULL);
-	comp_fish_options(&g, "__fish_use_subcommand", out);
+		"# The command word: the first word that is neither an option nor the\n"
+		"# value of a global option that takes one.\n"
+		"function __mino_command\n"
+		"\tset -l skip 0\n"
+		"\tfor t in (commandline -opc)[2..-1]\n"
+		"\t\tif test $skip = 1\n"
+		"\t\t\tset skip 0\n"
+		"\t\t\tcontinue\n"
+		"\t\tend\n"
+		"\t\tswitch $t\n"
+		"\t\tcase %.*s\n"
+		"\t\t\tset skip 1\n"
+		"\t\tcase '-*'\n"
+		"\t\tcase '*'\n"
+		"\t\t\techo $t\n"
+		"\t\t\treturn 0\n"
+		"\t\tend\n"
+		"\tend\n"
+		"\treturn 1\n"
+		"end\n\n"
+		"function __mino_use_command\n"
+		"\tnot __mino_command >/dev/null\n"
+		"end\n\n"
+		"function __mino_is\n"
+		"\tcontains -- (__mino_command) $argv\n"
+		"end\n\n"
+		"complete -c mino -f\n", (int)b.len, b.data);
+	buf_free(&b);
+	comp_fish_options(&g, "__mino_use_command", out);
 	comp_cmd_free(&g);
 	for (const struct cmd_entry *const *e = cmd_table; *e != NULL; e++) {
 		_cleanup_free_ char *cond = NULL;
 		struct comp_cmd c;
 
-		buf_printf(out, "complete -c mino -n __fish_use_subcommand -a %s -d ", (*e)->name);
+		buf_printf(out, "complete -c mino -n __mino_use_command -a %s -d ", (*e)->name);
 		comp_quote_sh((*e)->summary, out); /* 'a'\''b' is one word in fish too */
 		buf_printf(out, "\n");
 		if ((*e)->alias != NULL)
-			buf_printf(out, "complete -c mino -n __fish_use_subcommand -a %s\n", (*e)->alias);
-		cond = xasprintf("__fish_seen_subcommand_from %s%s%s", (*e)->name,
+			buf_printf(out, "complete -c mino -n __mino_use_command -a %s\n", (*e)->alias);
+		cond = xasprintf("__mino_is %s%s%s", (*e)->name,
 			(*e)->alias != NULL ? " " : "", (*e)->alias != NULL ? (*e)->alias : "");
 		comp_cmd_init(&c, *e);
 		comp_fish_options(&c, cond, out);
@@ -678,9 +679,11 @@ comp_fish(struct buf *out)
 		case COMP_SHELL:
 			buf_printf(out, "complete -c mino -n '%s' -a '%s'\n", cond, comp_shells);
 			break;
-		case COMP_CONFIG:
+		case COMP_SUB:
 			buf_printf(out, "complete -c mino -n '%s; and not __fish_seen_subcommand_from %s' "
-				"-a '%s'\n", cond, comp_config_subs, comp_config_subs);
+				"-a '%s'\n", cond, c.subs, c.subs);
+			if (strcmp((*e)->name, "config") != 0)
+				break;
 			buf_init(&b);
 			comp_key_words(&b);
 			buf_printf(out, "complete -c mino -n '%s; and __fish_seen_subcommand_from set' "
@@ -728,8 +731,8 @@ cmd_completions_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		comp_fish(&out);
 	else if (strcmp(argv[optind], "elvish") == 0 || strcmp(argv[optind], "powershell") == 0) {
 		buf_free(&out);
-		fprintf(stderr, "mino: completions for %s are not supported yet (bash, zsh or fish)\n",
-			argv[optind]);
+		fprintf(stderr, "mino: completions for %s are not generated; use bash, zsh or fish "
+			"(mino completions bash|zsh|fish)\n", argv[optind]);
 		return CMD_EXIT_USAGE;
 	} else {
 		buf_free(&out);

@@ -31,6 +31,7 @@ struct cmd_config_opts {
 	const char *project;  /* -p, or NULL: the current directory */
 	bool local;
 	bool force;
+	bool json;            /* show -f json */
 	int argc;             /* positional arguments after the subcommand */
 	char **argv;
 };
@@ -49,17 +50,47 @@ static int cmd_config_resolve_rpc(struct cmd_ctx *ctx, const char *project, json
 static int cmd_config_resolve_local(struct cmd_ctx *ctx, const char *project, json_t **result,
 	struct mino_error **err);
 static void cmd_config_value_from_json(json_t *j, struct toml_value *v);
+static void cmd_config_comment_text(const char *text, struct buf *out);
+static void cmd_config_render_entry(json_t *e, char **section, struct buf *out);
 static void cmd_config_render(json_t *result, struct buf *out);
+static void cmd_config_render_json(json_t *result, struct buf *out);
 static int cmd_config_trust_rpc(struct cmd_ctx *ctx, const char *path, const char *sha256,
 	struct mino_error **err);
 static void cmd_config_print_sensitive(const char *path, const struct cfg_layer *l);
 
+enum {
+	CMD_CONFIG_LOCAL = 0x100,
+	CMD_CONFIG_FORCE,
+};
+
 static const struct option cmd_config_options[] = {
 	{ "project", required_argument, NULL, 'p' },
-	{ "local", no_argument, NULL, 'l' },
-	{ "force", no_argument, NULL, 'f' },
+	{ "local", no_argument, NULL, CMD_CONFIG_LOCAL },
+	{ "force", no_argument, NULL, CMD_CONFIG_FORCE },
+	{ "format", required_argument, NULL, 'f' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
+};
+
+static const struct cmd_opt cmd_config_opts[] = {
+	{ 'p', "project", "DIR", "project directory (default: current directory)", CMD_VALUES_DIR },
+	{ 0, "local", NULL, "path, set: the project's .mino.toml instead of the global file", NULL },
+	{ 0, "force", NULL, "init: overwrite an existing file", NULL },
+	{ 'f', "format", "FORMAT", "show: toml (default) or json", "toml json" },
+	{ 0 },
+};
+
+static const struct cmd_sub cmd_config_subs_doc[] = {
+	{ "show", "[-f toml|json]", "the effective configuration as TOML that config.toml "
+	  "accepts, each value's source (default, global, local, env, flag) as a trailing comment, "
+	  "keys that have no effect on this platform marked; the default subcommand" },
+	{ "path", "[--local]", "the global config file (honours -c and MINO_CONFIG); "
+	  "--local: the project's .mino.toml" },
+	{ "init", "[--force]", "write the global file from the commented template" },
+	{ "set", "KEY VALUE [--local]", "set one key in place (arrays: a,b); --local edits the "
+	  "project's .mino.toml (created in the current directory)" },
+	{ "trust", "[PATH]", "trust the project's .mino.toml as it is now" },
+	{ 0 },
 };
 
 const struct cmd_entry cmd_config_entry = {
@@ -67,27 +98,15 @@ const struct cmd_entry cmd_config_entry = {
 	.alias = NULL,
 	.usage = "[show|path|init|set|trust] [options] [args]",
 	.summary = "show or edit the configuration",
-	.help =
-		"subcommands:\n"
-		"  show                      the effective configuration, each key with its source\n"
-		"                            (default, global, local, env, flag); the default\n"
-		"  path [--local]            the global config file (honours -c and MINO_CONFIG);\n"
-		"                            --local: the project's .mino.toml\n"
-		"  init [--force]            write the global file from the commented template\n"
-		"  set KEY VALUE [--local]   set one key in place (arrays: a,b); --local edits the\n"
-		"                            project's .mino.toml (created in the current directory)\n"
-		"  trust [PATH]              trust the project's .mino.toml as it is now\n"
-		"\n"
-		"options:\n"
-		"  -p, --project DIR         project directory (default: current directory)\n"
-		"      --local               the project file instead of the global one\n"
-		"  -f, --force               init: overwrite an existing file\n",
+	.help = NULL,
 	.flags = CMD_STARTDAEMON,
-	.options = "-p|--project= --local -f|--force -h|--help",
+	.opts = cmd_config_opts,
+	.subs = cmd_config_subs_doc,
+	.longopts = cmd_config_options,
+	.args = CMD_ARGS_SUB,
 	.exec = cmd_config_exec,
 };
 
-static const char *const cmd_config_subs[] = { "show", "path", "init", "set", "trust", NULL };
 
 static int
 cmd_config_exec(struct cmd_ctx *ctx, int argc, char **argv)
@@ -97,27 +116,33 @@ cmd_config_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	int ch;
 
 	if (argc > 1 && argv[1][0] != '-') {
-		for (i = 0; cmd_config_subs[i] != NULL; i++)
-			if (strcmp(argv[1], cmd_config_subs[i]) == 0)
+		for (i = 0; cmd_config_subs_doc[i].name != NULL; i++)
+			if (strcmp(argv[1], cmd_config_subs_doc[i].name) == 0)
 				break;
-		if (cmd_config_subs[i] == NULL)
+		if (cmd_config_subs_doc[i].name == NULL)
 			return cmd_usage_error(&cmd_config_entry,
 				"unknown subcommand `%s` (show, path, init, set or trust)", argv[1]);
-		o.sub = cmd_config_subs[i];
+		o.sub = cmd_config_subs_doc[i].name;
 		argc--;
 		argv++;
 	}
 	/* Options may follow the arguments: `config set KEY VALUE --local`. */
-	while ((ch = getopt_long(argc, argv, ":p:fh", cmd_config_options, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":p:f:h", cmd_config_options, NULL)) != -1) {
 		switch (ch) {
 		case 'p':
 			o.project = optarg;
 			break;
-		case 'l':
+		case CMD_CONFIG_LOCAL:
 			o.local = true;
 			break;
-		case 'f':
+		case CMD_CONFIG_FORCE:
 			o.force = true;
+			break;
+		case 'f':
+			if (strcmp(optarg, "json") != 0 && strcmp(optarg, "toml") != 0)
+				return cmd_usage_error(&cmd_config_entry,
+					"unknown format `%s` (toml or json)", optarg);
+			o.json = strcmp(optarg, "json") == 0;
 			break;
 		case 'h':
 			cmd_print_help(stdout, &cmd_config_entry);
@@ -322,38 +347,99 @@ cmd_config_render_presets(json_t *presets, struct buf *out)
 }
 
 /* "# local PATH: ..." then "key = value  # source (origin)" per entry. */
+/* `text` in a TOML comment: control characters (a newline in a path would
+ * end the comment) become '?'. */
+static void
+cmd_config_comment_text(const char *text, struct buf *out)
+{
+	for (const unsigned char *p = (const unsigned char *)text; *p != '\0'; p++)
+		buf_printf(out, "%c", *p < 0x20 || *p == 0x7f ? '?' : (char)*p);
+}
+
+/* One `leaf = value  # source (origin)` line, under its [section]. */
+static void
+cmd_config_render_entry(json_t *e, char **section, struct buf *out)
+{
+	const char *key = json_string_value(json_object_get(e, "key"));
+	const char *origin = json_string_value(json_object_get(e, "origin"));
+	const char *source = json_string_value(json_object_get(e, "source"));
+	const struct cfg_key *k = key != NULL ? cfgkeys_find(key) : NULL;
+	_cleanup_free_ char *sec = NULL;
+	struct toml_value v = { 0 };
+
+	if (k == NULL)
+		return; /* a key this client does not know: JSON shows it */
+	sec = cfgkeys_section(key);
+	if (*section == NULL || strcmp(*section, sec) != 0) {
+		buf_printf(out, "%s[%s]\n", *section != NULL ? "\n" : "", sec);
+		free(*section);
+		*section = steal_pointer(&sec);
+	}
+	cmd_config_value_from_json(json_object_get(e, "value"), &v);
+	buf_printf(out, "%s = ", strrchr(key, '.') + 1);
+	toml_append_value(out, &v);
+	buf_printf(out, "  # %s", source != NULL ? source : "?");
+	if (origin != NULL) {
+		buf_printf(out, " (");
+		cmd_config_comment_text(origin, out);
+		buf_printf(out, ")");
+	}
+	if (k->no_effect != NULL)
+		buf_printf(out, "; no effect here: %s", k->no_effect);
+	buf_printf(out, "\n");
+	toml_value_free(&v);
+}
+
+/* TOML that config.toml accepts: [section] tables in table order, each
+ * value's source as a trailing comment; what is not configuration (the
+ * local file's trust, the presets' rules) as comment lines. */
 static void
 cmd_config_render(json_t *result, struct buf *out)
 {
 	json_t *local = json_object_get(result, "local");
 	json_t *entries = json_object_get(result, "entries");
+	_cleanup_free_ char *section = NULL;
 	json_t *e, *skipped;
 	size_t i;
 
+	buf_printf(out, "# mino config show: the effective configuration; each value's source\n"
+		"# (default, global, local, env, flag) follows it.\n");
 	if (json_is_object(local)) {
 		skipped = json_object_get(local, "skipped");
-		buf_printf(out, "# local %s: %s", json_string_value(json_object_get(local, "path")),
+		buf_printf(out, "# local ");
+		cmd_config_comment_text(json_string_value(json_object_get(local, "path")), out);
+		buf_printf(out, ": %s",
 			json_is_true(json_object_get(local, "trusted")) ? "trusted" : "not trusted");
 		for (i = 0; i < json_array_size(skipped); i++)
 			buf_printf(out, "%s%s", i == 0 ? "; skipped " : ", ",
 				json_string_value(json_object_get(json_array_get(skipped, i), "key")));
 		buf_printf(out, " (sha256 %s)\n", json_string_value(json_object_get(local, "sha256")));
 	}
-	json_array_foreach(entries, i, e) {
-		const char *origin = json_string_value(json_object_get(e, "origin"));
-		const char *source = json_string_value(json_object_get(e, "source"));
-		struct toml_value v = { 0 };
-
-		cmd_config_value_from_json(json_object_get(e, "value"), &v);
-		buf_printf(out, "%s = ", json_string_value(json_object_get(e, "key")));
-		toml_append_value(out, &v);
-		buf_printf(out, "  # %s", source != NULL ? source : "?");
-		if (origin != NULL)
-			buf_printf(out, " (%s)", origin);
-		buf_printf(out, "\n");
-		toml_value_free(&v);
-	}
 	cmd_config_render_presets(json_object_get(result, "network_presets"), out);
+	buf_printf(out, "\n");
+	json_array_foreach(entries, i, e)
+		cmd_config_render_entry(e, &section, out);
+}
+
+/* -f json: minod's result, each entry with "no_effect" (the reason, or
+ * null). */
+static void
+cmd_config_render_json(json_t *result, struct buf *out)
+{
+	json_t *e;
+	size_t i;
+	char *text;
+
+	json_array_foreach(json_object_get(result, "entries"), i, e) {
+		const struct cfg_key *k = cfgkeys_find(json_string_value(json_object_get(e, "key")));
+
+		json_object_set_new(e, "no_effect", k != NULL && k->no_effect != NULL ?
+			json_string(k->no_effect) : json_null());
+	}
+	text = json_dumps(result, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	if (text != NULL)
+		buf_printf(out, "%s\n", text);
+	free(text);
 }
 
 static int
@@ -388,7 +474,10 @@ cmd_config_show(struct cmd_ctx *ctx, const struct cmd_config_opts *o)
 		if (json_is_string(w))
 			fprintf(stderr, "mino: %s\n", json_string_value(w));
 	buf_init(&out);
-	cmd_config_render(result, &out);
+	if (o->json)
+		cmd_config_render_json(result, &out);
+	else
+		cmd_config_render(result, &out);
 	fwrite(out.data, 1, out.len, stdout);
 	buf_free(&out);
 	return CMD_EXIT_OK;

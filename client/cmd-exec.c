@@ -14,6 +14,10 @@ static const struct option cmd_exec_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+static const struct cmd_opt cmd_exec_opts[] = {
+	{ 0 },
+};
+
 const struct cmd_entry cmd_exec_entry = {
 	.name = "exec",
 	.alias = NULL,
@@ -24,6 +28,9 @@ const struct cmd_entry cmd_exec_entry = {
 		"the configured shell.  With stdin and stdout terminals the command gets a\n"
 		"terminal.  mino exits with the command's exit status.\n",
 	.flags = CMD_STARTDAEMON,
+	.opts = cmd_exec_opts,
+	.longopts = cmd_exec_options,
+	.args = CMD_ARGS_SESSION,
 	.exec = cmd_exec_exec,
 };
 

@@ -21,18 +21,23 @@
 
 static int cmd_image_exec(struct cmd_ctx *ctx, int argc, char **argv);
 
+static const struct cmd_sub cmd_image_subs[] = {
+	{ "list", "", "mino's images: layers, base id, size, age" },
+	{ "build", "base", "build localhost/mino-base from Debian packages (needs mmdebstrap)" },
+	{ "build", "L1,L2", "compose layers on the base image, as `mino run --layers` would" },
+	{ "rm", "NAME", "remove one of mino's images (localhost/mino-*)" },
+	{ 0 },
+};
+
 const struct cmd_entry cmd_image_entry = {
 	.name = "image",
 	.alias = NULL,
 	.usage = "list | build base|LAYERS | rm NAME",
 	.summary = "list, build and remove mino's images",
-	.help =
-		"subcommands:\n"
-		"  list             mino's images: layers, base id, size, age\n"
-		"  build base       build localhost/mino-base from Debian packages (needs mmdebstrap)\n"
-		"  build L1,L2      compose layers on the base image, as `mino run --layers` would\n"
-		"  rm NAME          remove one of mino's images (localhost/mino-*)\n",
+	.help = NULL,
 	.flags = CMD_STARTDAEMON,
+	.subs = cmd_image_subs,
+	.args = CMD_ARGS_SUB,
 	.exec = cmd_image_exec,
 };
 

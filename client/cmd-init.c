@@ -17,20 +17,24 @@ static const struct option cmd_init_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+static const struct cmd_opt cmd_init_opts[] = {
+	{ 'f', "force", NULL, "overwrite an existing .mino.toml", NULL },
+	{ 'p', "path", "DIR", "target directory (default: current directory)", CMD_VALUES_DIR },
+	{ 0, "project", "DIR", "the same as --path", CMD_VALUES_DIR },
+	{ 0 },
+};
+
 const struct cmd_entry cmd_init_entry = {
 	.name = "init",
 	.alias = NULL,
 	.usage = "[-f] [-p dir]",
 	.summary = "write a commented project .mino.toml",
 	.help =
-		"options:\n"
-		"  -f, --force       overwrite an existing .mino.toml\n"
-		"  -p, --path DIR    target directory (default: current directory)\n"
-		"\n"
 		"The template lists every key, commented out; keys marked (needs trust) take\n"
 		"effect only once the file is trusted (mino config trust).\n",
 	.flags = 0,
-	.options = "-f|--force -p|--path|--project= -h|--help",
+	.opts = cmd_init_opts,
+	.longopts = cmd_init_options,
 	.exec = cmd_init_exec,
 };
 

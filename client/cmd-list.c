@@ -30,16 +30,22 @@ static const struct option cmd_list_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+static const struct cmd_opt cmd_list_opts[] = {
+	{ 'a', "all", NULL, "include sessions that have ended", NULL },
+	{ 'f', "format", "FORMAT", "table (default), json or plain (one name a line)",
+	  "table json plain" },
+	{ 0 },
+};
+
 const struct cmd_entry cmd_list_entry = {
 	.name = "list",
 	.alias = "ls",
 	.usage = "[-a] [-f table|json|plain]",
 	.summary = "list sessions",
-	.help =
-		"options:\n"
-		"  -a, --all              include sessions that have ended\n"
-		"  -f, --format FORMAT    table (default), json or plain (one name a line)\n",
+	.help = NULL,
 	.flags = CMD_STARTDAEMON,
+	.opts = cmd_list_opts,
+	.longopts = cmd_list_options,
 	.exec = cmd_list_exec,
 };
 

@@ -22,16 +22,22 @@ static const struct option cmd_logs_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+static const struct cmd_opt cmd_logs_opts[] = {
+	{ 'f', "follow", NULL, "keep printing output until the session ends", NULL },
+	{ 'l', "lines", "N", "how many lines to show (default 100, 0 = all)", NULL },
+	{ 0 },
+};
+
 const struct cmd_entry cmd_logs_entry = {
 	.name = "logs",
 	.alias = NULL,
 	.usage = "[-f] [-l N] session",
 	.summary = "show a session's output",
-	.help =
-		"options:\n"
-		"  -f, --follow     keep printing output until the session ends\n"
-		"  -l, --lines N    how many lines to show (default 100, 0 = all)\n",
+	.help = NULL,
 	.flags = CMD_STARTDAEMON,
+	.opts = cmd_logs_opts,
+	.longopts = cmd_logs_options,
+	.args = CMD_ARGS_SESSION,
 	.exec = cmd_logs_exec,
 };
 

@@ -19,18 +19,29 @@ static const struct option cmd_network_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+static const struct cmd_opt cmd_network_opts[] = {
+	{ 'j', "json", NULL, "print the result as JSON", NULL },
+	{ 0 },
+};
+
+static const struct cmd_sub cmd_network_subs[] = {
+	{ "SESSION", "", "rules, resolved addresses, forwarded and denied queries" },
+	{ "SESSION allow", "RULE", "add a rule (host:port, [v6]:port, *.domain:port)" },
+	{ "SESSION deny", "RULE", "remove a rule" },
+	{ 0 },
+};
+
 const struct cmd_entry cmd_network_entry = {
 	.name = "network",
 	.alias = NULL,
 	.usage = "[--json] session [allow|deny RULE...]",
 	.summary = "show or change a running session's egress allowlist",
-	.help =
-		"  mino network S              rules, resolved addresses, forwarded and denied queries\n"
-		"  mino network S allow RULE   add a rule (host:port, [v6]:port, *.domain:port)\n"
-		"  mino network S deny RULE    remove a rule\n"
-		"options:\n"
-		"      --json     print the result as JSON\n",
+	.help = NULL,
 	.flags = CMD_STARTDAEMON,
+	.opts = cmd_network_opts,
+	.subs = cmd_network_subs,
+	.longopts = cmd_network_options,
+	.args = CMD_ARGS_SESSION,
 	.exec = cmd_network_exec,
 };
 
@@ -73,7 +84,7 @@ cmd_network_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	const char *verb;
 	json_t *rules;
 
-	while ((ch = getopt_long(argc, argv, "+:h", cmd_network_options, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+:jh", cmd_network_options, NULL)) != -1) {
 		switch (ch) {
 		case 'j':
 			json = true;

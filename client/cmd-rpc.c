@@ -15,6 +15,10 @@ static const struct option cmd_rpc_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+static const struct cmd_opt cmd_rpc_opts[] = {
+	{ 0 },
+};
+
 const struct cmd_entry cmd_rpc_entry = {
 	.name = "rpc",
 	.alias = NULL,
@@ -24,6 +28,8 @@ const struct cmd_entry cmd_rpc_entry = {
 		"Says mino/hello, sends METHOD with JSON as its params (default {}), and prints\n"
 		"the reply's result or error object.  Exits 0 for a result, 1 for an error.\n",
 	.flags = CMD_STARTDAEMON,
+	.opts = cmd_rpc_opts,
+	.longopts = cmd_rpc_options,
 	.exec = cmd_rpc_exec,
 };
 

@@ -11,6 +11,7 @@
 
 #include "client.h"
 #include "cmd.h"
+#include "cfgfile.h"
 #include "envfile.h"
 #include "credenv.h"
 #include "jsonrpc.h"
@@ -18,6 +19,7 @@
 #include "names.h"
 #include "projectdir.h"
 #include "netrule.h"
+#include "paths.h"
 #include "progress.h"
 #include "prompt.h"
 #include "xalloc.h"
@@ -26,6 +28,7 @@ extern char **environ;
 
 static int cmd_run_exec(struct cmd_ctx *ctx, int argc, char **argv);
 static int cmd_run_project(const char *arg, char **out);
+static int cmd_run_default_project(struct cmd_ctx *ctx, char **out);
 static int cmd_run_project_allowed(const char *project, const char *config_path);
 static char *cmd_run_volume(const char *spec);
 static int cmd_run_stream(struct client *c, json_t *result, bool interactive);
@@ -136,6 +139,48 @@ static const struct option cmd_run_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+static const struct cmd_opt cmd_run_opts[] = {
+	{ 'n', "name", "NAME", "session name (generated if omitted)", NULL },
+	{ 'p', "project", "PATH", "project directory to mount (default: session.default_project_dir, "
+	  "else the current directory)", CMD_VALUES_DIR },
+	{ 0, "unsafe-project-dir", NULL, "allow / or $HOME as the project, or a directory that holds "
+	  "mino's config, state or runtime directory or ~/.config/containers: the session can then "
+	  "read and write all of your other files there (ssh keys, shell startup files); those four "
+	  "directories are hidden behind empty read-only mounts", NULL },
+	{ 0, "image", "IMAGE", "container image (default: config container.image)", NULL },
+	{ 'e', "env", "KEY[=VALUE]", "extra environment variable (repeatable); -e KEY takes KEY's "
+	  "value from your environment, so that a secret is not on the command line for other "
+	  "users to see", NULL },
+	{ 0, "env-file", "FILE", "variables from FILE, podman's format: KEY=VALUE or KEY per line, "
+	  "# comments (repeatable)", CMD_VALUES_FILE },
+	{ 0, "volume", "HOST:CONTAINER", "extra volume mount (repeatable)", CMD_VALUES_FILE },
+	{ 'd', "detach", NULL, "run in the background and print the session name", NULL },
+	{ 0, "network", "MODE", "bridge (default), host, none or a podman network's name",
+	  "bridge host none" },
+	{ 0, "trust-local", NULL, "trust the project's .mino.toml for this run", NULL },
+	{ 0, "aws", NULL, "AWS credentials (credentials.aws.enabled)", NULL },
+	{ 0, "no-aws", NULL, "no AWS credentials for this run", NULL },
+	{ 0, "gcp", NULL, "GCP credentials (credentials.gcp.enabled)", NULL },
+	{ 0, "no-gcp", NULL, "no GCP credentials for this run", NULL },
+	{ 0, "azure", NULL, "Azure credentials (credentials.azure.enabled)", NULL },
+	{ 0, "no-azure", NULL, "no Azure credentials for this run", NULL },
+	{ 0, "all-clouds", NULL, "--aws --gcp --azure", NULL },
+	{ 0, "github", NULL, "GitHub token (default: on when there is one)", NULL },
+	{ 0, "no-github", NULL, "no GitHub token for this run", NULL },
+	{ 0, "ssh-agent", NULL, "SSH agent relay (default: on with SSH_AUTH_SOCK)", NULL },
+	{ 0, "no-ssh-agent", NULL, "no SSH agent relay for this run", NULL },
+	{ 0, "strict-credentials", NULL, "fail the session when a credential cannot be had "
+	  "(default: one warning, the session runs without it)", NULL },
+	{ 0, "no-cache", NULL, "no dependency caches (cache.enabled = false)", NULL },
+	{ 0, "cache-fresh", NULL, "start from empty dependency caches (new generation)", NULL },
+	{ 0, "no-home", NULL, "no per-project home volume", NULL },
+	{ 0, "network-allow", "RULES", "host:port,[v6]:port,*.domain:port allowlist "
+	  "(container.network_allow)", NULL },
+	{ 0, "network-preset", "P", "network preset (container.network_preset)", "dev registries" },
+	{ 0, "layers", "L", "layers a,b (container.layers)", NULL },
+	{ 0 },
+};
+
 const struct cmd_entry cmd_run_entry = {
 	.name = "run",
 	.alias = NULL,
@@ -146,45 +191,6 @@ const struct cmd_entry cmd_run_entry = {
 		"[--network-allow RULES] [--network-preset P] [--layers L] [-- command ...]",
 	.summary = "start a sandboxed session and attach to it",
 	.help =
-		"options:\n"
-		"  -n, --name NAME            session name (generated if omitted)\n"
-		"  -p, --project PATH         project directory to mount (default: current directory)\n"
-		"      --unsafe-project-dir   allow / or $HOME as the project, or a directory that\n"
-		"                             holds mino's config, state or runtime directory or\n"
-		"                             ~/.config/containers: the session can then read and\n"
-		"                             write all of your other files there (ssh keys, shell\n"
-		"                             startup files); those four directories are hidden\n"
-		"                             behind empty read-only mounts\n"
-		"      --image IMAGE          container image (default: config container.image)\n"
-		"  -e, --env KEY=VALUE        extra environment variable (repeatable); -e KEY takes\n"
-		"                             KEY's value from your environment, so that a secret\n"
-		"                             is not on the command line for other users to see\n"
-		"      --env-file FILE        variables from FILE, podman's format: KEY=VALUE or\n"
-		"                             KEY per line, # comments (repeatable)\n"
-		"      --volume HOST:CONTAINER\n"
-		"                             extra volume mount (repeatable)\n"
-		"  -d, --detach               run in the background and print the session name\n"
-		"      --network MODE         bridge (default), host, none or a podman network's name\n"
-		"      --trust-local          trust the project's .mino.toml for this run\n"
-		"      --aws                  AWS credentials (credentials.aws.enabled)\n"
-		"      --no-aws               no AWS credentials for this run\n"
-		"      --gcp                  GCP credentials (credentials.gcp.enabled)\n"
-		"      --no-gcp               no GCP credentials for this run\n"
-		"      --azure                Azure credentials (credentials.azure.enabled)\n"
-		"      --no-azure             no Azure credentials for this run\n"
-		"      --all-clouds           --aws --gcp --azure\n"
-		"      --github, --no-github  GitHub token (default: on when there is one)\n"
-		"      --ssh-agent, --no-ssh-agent\n"
-		"                             SSH agent relay (default: on with SSH_AUTH_SOCK)\n"
-		"      --strict-credentials   fail the session when a credential cannot be had\n"
-		"                             (default: one warning, the session runs without it)\n"
-		"      --no-cache             no dependency caches (cache.enabled = false)\n"
-		"      --cache-fresh          start from empty dependency caches (new generation)\n"
-		"      --no-home              no per-project home volume\n"
-		"      --network-allow RULES  host:port,[v6]:port,*.domain:port allowlist (container.network_allow)\n"
-		"      --network-preset P     network preset (container.network_preset)\n"
-		"      --layers L             layers a,b (container.layers)\n"
-		"\n"
 		"Configuration: defaults < config.toml < the project's .mino.toml < environment\n"
 		"(MINO_LAYERS, MINO_TRUST_LOCAL) < these flags.  A .mino.toml that sets\n"
 		"security-sensitive keys is applied only once trusted: at a terminal mino asks;\n"
@@ -198,8 +204,24 @@ const struct cmd_entry cmd_run_entry = {
 		"Otherwise stdin, stdout and stderr are streamed byte for byte.  mino exits\n"
 		"with the command's exit status (128+N if it was killed by signal N).\n",
 	.flags = CMD_STARTDAEMON,
+	.opts = cmd_run_opts,
+	.longopts = cmd_run_options,
 	.exec = cmd_run_exec,
 };
+
+/* session.default_project_dir of the global config (NULL: unset).
+ * Returns 0 or an exit status. */
+static int
+cmd_run_default_project(struct cmd_ctx *ctx, char **out)
+{
+	_cleanup_free_ char *path = NULL;
+	struct mino_error *err = NULL;
+
+	if (paths_config_file(ctx->config_path, &path, &err) < 0 ||
+	    cfgfile_default_project(path, out, &err) < 0)
+		return cmd_report(&err);
+	return 0;
+}
 
 /* The project directory, absolute and resolved.  Returns 0 or an exit status. */
 static int
@@ -548,6 +570,7 @@ cmd_run_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	_cleanup_json_ json_t *creds = json_object();
 	_cleanup_json_ json_t *result = NULL;
 	_cleanup_free_ char *project = NULL;
+	_cleanup_free_ char *default_project = NULL;
 	const char *project_arg = NULL, *name = NULL, *image = NULL, *network = NULL;
 	struct client *c = NULL;
 	bool detach = false, interactive, trust_local = false, unsafe_project = false;
@@ -625,6 +648,12 @@ cmd_run_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	rc = cmd_run_check_network(flags, network);
 	if (rc != 0)
 		return rc;
+	if (project_arg == NULL) {
+		rc = cmd_run_default_project(ctx, &default_project);
+		if (rc != 0)
+			return rc;
+		project_arg = default_project;
+	}
 	rc = cmd_run_project(project_arg, &project);
 	if (rc != 0)
 		return rc;

@@ -18,6 +18,10 @@ static const struct option cmd_status_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+static const struct cmd_opt cmd_status_opts[] = {
+	{ 0 },
+};
+
 const struct cmd_entry cmd_status_entry = {
 	.name = "status",
 	.alias = NULL,
@@ -37,6 +41,8 @@ const struct cmd_entry cmd_status_entry = {
 		"options:\n"
 		"  -f, --format FORMAT    text (default) or json\n",
 	.flags = 0,
+	.opts = cmd_status_opts,
+	.longopts = cmd_status_options,
 	.exec = cmd_status_exec,
 };
 

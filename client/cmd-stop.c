@@ -14,15 +14,21 @@ static const struct option cmd_stop_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+static const struct cmd_opt cmd_stop_opts[] = {
+	{ 'f', "force", NULL, "kill at once instead of SIGTERM, then SIGKILL after 10 s", NULL },
+	{ 0 },
+};
+
 const struct cmd_entry cmd_stop_entry = {
 	.name = "stop",
 	.alias = NULL,
 	.usage = "[-f] session",
 	.summary = "stop a running session",
-	.help =
-		"options:\n"
-		"  -f, --force    kill at once instead of SIGTERM, then SIGKILL after 10 s\n",
+	.help = NULL,
 	.flags = CMD_STARTDAEMON,
+	.opts = cmd_stop_opts,
+	.longopts = cmd_stop_options,
+	.args = CMD_ARGS_SESSION,
 	.exec = cmd_stop_exec,
 };
 

@@ -4,9 +4,11 @@
 #ifndef MINO_CMD_H
 #define MINO_CMD_H
 
+#include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "cmdopt.h"
 #include "error.h"
 
 struct client;
@@ -19,19 +21,35 @@ struct cmd_ctx {
 	char *config_path;   /* absolute (-c or $MINO_CONFIG), or NULL */
 };
 
+
+/* One subcommand: `mino config set KEY VALUE`. Rows end with { 0 }. */
+struct cmd_sub {
+	const char *name;
+	const char *args;    /* "KEY VALUE", or "" */
+	const char *help;
+};
+
+/* What a command's positional arguments are, for completion. */
+enum cmd_args {
+	CMD_ARGS_NONE,
+	CMD_ARGS_SESSION,    /* a session name */
+	CMD_ARGS_COMMAND,    /* a mino command */
+	CMD_ARGS_SHELL,      /* a shell name */
+	CMD_ARGS_SUB,        /* a subcommand (config: keys after `set`) */
+};
+
 struct cmd_entry {
 	const char *name;
 	const char *alias;
 	const char *usage;   /* arguments after the name */
 	const char *summary; /* one line */
-	const char *help;    /* option lines for `mino help NAME`, or NULL */
+	const char *help;    /* prose after the options in `mino help NAME`, or NULL */
 	unsigned flags;
 #define CMD_STARTDAEMON 0x1  /* may auto-start minod */
-	/* Machine-readable options for completions: space-separated groups of
-	 * '|'-joined spellings, '=' at the end when the option takes a value:
-	 * "-n|--name= -d|--detach".  NULL: derived from the option lines of
-	 * `help` ("  -n, --name NAME   ..."). */
-	const char *options;
+	const struct cmd_opt *opts;        /* NULL: only -h, --help */
+	const struct cmd_sub *subs;        /* NULL: no subcommands */
+	const struct option *longopts;     /* the getopt array, for the consistency test */
+	enum cmd_args args;
 	int (*exec)(struct cmd_ctx *ctx, int argc, char **argv);
 };
 
@@ -60,11 +78,23 @@ extern const struct cmd_entry cmd_setup_entry;
 
 extern const struct cmd_entry *const cmd_table[];
 
+/* mino's global options (before the command), for help, the man page
+ * and completions. */
+extern const struct cmd_opt cmd_global_opts[];
+/* The getopt array main.c parses the global options with. */
+extern const struct option cmd_global_longopts[];
+enum { CMD_OPT_NO_LOCAL = 0x100, CMD_OPT_VERSION };
+
+/* The protocol version this client speaks (mino --version). */
+extern const int cmd_protocol_version;
+
 /* By name or alias; NULL if none. */
 const struct cmd_entry *cmd_find(const char *name);
 
 /* `mino help` (entry NULL) or `mino help NAME`, to `f`. */
 void cmd_print_help(FILE *f, const struct cmd_entry *entry);
+/* "mino VERSION (protocol N)" */
+void cmd_print_version(FILE *f);
 
 /* Reset getopt before a command parses its own argv. */
 void cmd_getopt_reset(void);

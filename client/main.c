@@ -16,20 +16,6 @@
 static char *main_absolute(const char *path);
 static void main_ctx_free(struct cmd_ctx *ctx);
 
-enum {
-	MAIN_OPT_NO_LOCAL = 0x100,
-	MAIN_OPT_VERSION,
-};
-
-static const struct option main_options[] = {
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "config", required_argument, NULL, 'c' },
-	{ "no-local", no_argument, NULL, MAIN_OPT_NO_LOCAL },
-	{ "version", no_argument, NULL, MAIN_OPT_VERSION },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
-};
-
 /* `path` made absolute against the current directory (it need not exist). */
 static char *
 main_absolute(const char *path)
@@ -64,19 +50,22 @@ main(int argc, char **argv)
 	log_init("mino", false, false);
 
 	cmd_getopt_reset();
-	while ((c = getopt_long(argc, argv, "+:vc:h", main_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:vqc:h", cmd_global_longopts, NULL)) != -1) {
 		switch (c) {
 		case 'v':
 			ctx.verbose = true;
 			break;
+		case 'q':
+			term_set_quiet(true);
+			break;
 		case 'c':
 			config = optarg;
 			break;
-		case MAIN_OPT_NO_LOCAL:
+		case CMD_OPT_NO_LOCAL:
 			ctx.no_local = true;
 			break;
-		case MAIN_OPT_VERSION:
-			printf("mino %s\n", MINO_VERSION);
+		case CMD_OPT_VERSION:
+			cmd_print_version(stdout);
 			return CMD_EXIT_OK;
 		case 'h':
 			cmd_print_help(stdout, NULL);

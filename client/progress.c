@@ -82,7 +82,7 @@ progress_show(const json_t *params, void *arg)
 		fputs("\r\033[K", stderr);
 		progress_drawn = false;
 	}
-	if (line == NULL)
+	if (line == NULL || term_quiet())
 		return;
 	if (sscanf(line, "STEP %u/%u:", &n, &m) == 2) {
 		progress_step = n;

@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/ioctl.h>
 #include <termios.h>
 #include <unistd.h>
@@ -18,6 +19,7 @@ static struct termios term_saved;
 static volatile sig_atomic_t term_is_raw;
 static int term_flags[TERM_NFDS] = { -1, -1, -1 };
 static volatile sig_atomic_t term_fds_in_use; /* libuv may have set O_NONBLOCK */
+static bool term_is_quiet;
 
 void
 term_init(void)
@@ -91,4 +93,29 @@ term_size(int *rows, int *cols)
 	}
 	*rows = ws.ws_row > 1000 ? 1000 : ws.ws_row;
 	*cols = ws.ws_col == 0 ? 80 : ws.ws_col > 1000 ? 1000 : ws.ws_col;
+}
+
+bool
+term_colour(int fd)
+{
+	const char *no = getenv("NO_COLOR");
+	const char *term = getenv("TERM");
+
+	if (no != NULL && *no != '\0')
+		return false;
+	if (term == NULL || strcmp(term, "dumb") == 0)
+		return false;
+	return isatty(fd) == 1;
+}
+
+void
+term_set_quiet(bool quiet)
+{
+	term_is_quiet = quiet;
+}
+
+bool
+term_quiet(void)
+{
+	return term_is_quiet;
 }

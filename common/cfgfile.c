@@ -515,3 +515,20 @@ fail:
 	cfg_free(cfg);
 	return -1;
 }
+
+int
+cfgfile_default_project(const char *path, char **out, struct mino_error **err)
+{
+	struct cfg_layer layer;
+	const struct cfg_assign *a;
+	bool found;
+
+	*out = NULL;
+	if (cfgfile_load(path, CFG_SRC_GLOBAL, &layer, &found, NULL, err) < 0)
+		return -1;
+	a = cfg_layer_get(&layer, "session.default_project_dir");
+	if (a != NULL && a->value.string[0] != '\0')
+		*out = xstrdup(a->value.string);
+	cfg_layer_free(&layer);
+	return 0;
+}

@@ -95,4 +95,10 @@ int cfgfile_resolve(struct cfg *cfg, const struct cfgfile_sources *src,
     struct cfgfile_report *report, struct mino_error **err);
 void cfgfile_report_free(struct cfgfile_report *report);
 
+/* session.default_project_dir as the global file `path` sets it: the
+ * project of `mino run` without -p.  *out is the value, or NULL when the
+ * file or the key is absent.  Only the global file counts: a project's
+ * .mino.toml is found from the project, so it cannot choose it. */
+int cfgfile_default_project(const char *path, char **out, struct mino_error **err);
+
 #endif

@@ -48,107 +48,146 @@ static const char *const networks[] = { "bridge", "host", "none", NULL };
 static const char *const presets[] = { "dev", "registries", NULL };
 static const char *const cache_scopes[] = { "project", "shared", NULL };
 
+/* Why vm.* does nothing here. */
+#define CFGKEYS_NO_VM "podman runs natively on Linux; the VM is the macOS port's, not this build's"
+
 #define S CFG_SENSITIVE
 #define O CFG_OPTIONAL
 #define C CFG_COMMENTED
 
 const struct cfg_key cfgkeys_table[] = {
 	{ .name = "general.verbose", .type = CFG_BOOL, .def_bool = false,
-	  .help = "Enable verbose output" },
+	  .help = "Enable verbose output",
+	  .consumer = "daemon/core/main.c" },
 	{ .name = "general.log_format", .type = CFG_ENUM, .def_str = "text", .choices = log_formats,
-	  .help = "Log format: \"text\" or \"json\"" },
+	  .help = "Log format: \"text\" or \"json\"",
+	  .consumer = "daemon/core/main.c" },
 	{ .name = "general.audit_log", .type = CFG_BOOL, .flags = S, .def_bool = true,
-	  .tightens = cfgkeys_tighten_true, .help = "Write security events to the state dir's audit.log" },
+	  .tightens = cfgkeys_tighten_true, .help = "Write security events to the state dir's audit.log",
+	  .consumer = "daemon/session/audit.c" },
 	{ .name = "general.update_check", .type = CFG_BOOL, .flags = S, .def_bool = true,
-	  .tightens = cfgkeys_tighten_false, .help = "Check for new versions (once per 24 h)" },
+	  .tightens = cfgkeys_tighten_false, .help = "Check for new versions (once per 24 h)",
+	  .no_effect = "mino never asks a server for new versions; it is updated with your "
+	    "distribution's packages (mino setup --upgrade)" },
 
 	{ .name = "vm.name", .type = CFG_STRING, .flags = S, .def_str = "mino",
 	  .check = cfgkeys_check_text,
-	  .help = "VM name (macOS/OrbStack)" },
+	  .help = "VM name (macOS/OrbStack)",
+	  .no_effect = CFGKEYS_NO_VM },
 	{ .name = "vm.distro", .type = CFG_STRING, .flags = S, .def_str = "fedora",
-	  .check = cfgkeys_check_text, .help = "VM distribution (macOS/OrbStack)" },
+	  .check = cfgkeys_check_text, .help = "VM distribution (macOS/OrbStack)",
+	  .no_effect = CFGKEYS_NO_VM },
 
 	{ .name = "container.image", .type = CFG_STRING, .flags = S, .def_str = "fedora:43",
 	  .check = cfgkeys_check_image,
-	  .help = "Container image or alias (typescript, rust, python, base)" },
+	  .help = "Container image or alias (typescript, rust, python, base)",
+	  .consumer = "daemon/sandbox/layers.c" },
 	{ .name = "container.workdir", .type = CFG_STRING, .flags = S, .def_str = "/workspace",
-	  .check = cfgkeys_check_abs_path, .help = "Where the project is mounted in the container" },
+	  .check = cfgkeys_check_abs_path, .help = "Where the project is mounted in the container",
+	  .consumer = "daemon/sandbox/spec.c" },
 	{ .name = "container.network", .type = CFG_STRING, .flags = S, .def_str = "bridge",
 	  .choices = networks, .check = cfgkeys_check_network, .tightens = cfgkeys_tighten_network,
-	  .help = "Network mode: bridge, host, none or an existing podman network's name" },
+	  .help = "Network mode: bridge, host, none or an existing podman network's name",
+	  .consumer = "daemon/sandbox/spec.c" },
 	{ .name = "container.network_preset", .type = CFG_ENUM, .flags = S | O | C, .def_str = "",
 	  .choices = presets, .example = "\"dev\"",
-	  .help = "Preset allowlist: dev, registries (conflicts with network_allow)" },
+	  .help = "Preset allowlist: dev, registries (conflicts with network_allow)",
+	  .consumer = "daemon/sandbox/spec.c" },
 	{ .name = "container.network_allow", .type = CFG_LIST, .flags = S | C,
 	  .check = cfgkeys_check_network_allow, .example = "[\"github.com:443\"]",
-	  .help = "Allowed host:port destinations; implies bridge + iptables egress filtering" },
+	  .help = "Allowed host:port destinations; implies bridge + iptables egress filtering",
+	  .consumer = "daemon/sandbox/spec.c" },
 	{ .name = "container.env", .type = CFG_MAP, .flags = S | C, .check = cfgkeys_check_env,
-	  .example = "{ \"MY_VAR\" = \"value\" }", .help = "Additional environment variables" },
+	  .example = "{ \"MY_VAR\" = \"value\" }", .help = "Additional environment variables",
+	  .consumer = "daemon/sandbox/spec.c" },
 	{ .name = "container.volumes", .type = CFG_LIST, .flags = S | C, .check = cfgkeys_check_volumes,
 	  .example = "[\"/host/path:/container/path\"]",
-	  .help = "Additional volume mounts HOST:CONTAINER[:OPTIONS]" },
+	  .help = "Additional volume mounts HOST:CONTAINER[:OPTIONS]",
+	  .consumer = "daemon/sandbox/spec.c" },
 	{ .name = "container.layers", .type = CFG_LIST, .flags = S | C, .check = cfgkeys_check_layers,
-	  .example = "[\"typescript\", \"rust\"]", .help = "Composable language layers" },
+	  .example = "[\"typescript\", \"rust\"]", .help = "Composable language layers",
+	  .consumer = "daemon/sandbox/layers.c" },
 
 	{ .name = "credentials.aws.enabled", .type = CFG_BOOL, .flags = S, .def_bool = false,
-	  .tightens = cfgkeys_tighten_false, .help = "Include AWS credentials (like --aws)" },
+	  .tightens = cfgkeys_tighten_false, .help = "Include AWS credentials (like --aws)",
+	  .consumer = "daemon/sandbox/spec-creds.c" },
 	{ .name = "credentials.aws.session_duration_secs", .type = CFG_INT, .flags = S,
 	  .def_int = 3600, .min = 3600, .max = 43200,
-	  .help = "AWS token lifetime in seconds (1-12 hours)" },
+	  .help = "AWS token lifetime in seconds (1-12 hours)",
+	  .consumer = "daemon/sandbox/spec-creds.c" },
 	{ .name = "credentials.aws.role_arn", .type = CFG_STRING, .flags = S | O | C, .def_str = "",
 	  .check = cfgkeys_check_text, .example = "\"arn:aws:iam::123456789012:role/MyRole\"",
-	  .help = "Role to assume with STS AssumeRole" },
+	  .help = "Role to assume with STS AssumeRole",
+	  .consumer = "daemon/sandbox/spec-creds.c" },
 	{ .name = "credentials.aws.external_id", .type = CFG_STRING, .flags = S | O | C,
 	  .def_str = "", .check = cfgkeys_check_text, .example = "\"my-external-id\"",
-	  .help = "External ID for AssumeRole" },
+	  .help = "External ID for AssumeRole",
+	  .consumer = "daemon/sandbox/spec-creds.c" },
 	{ .name = "credentials.aws.profile", .type = CFG_STRING, .flags = S | O | C, .def_str = "",
-	  .check = cfgkeys_check_text, .example = "\"default\"", .help = "AWS profile" },
+	  .check = cfgkeys_check_text, .example = "\"default\"", .help = "AWS profile",
+	  .consumer = "daemon/sandbox/spec-creds.c" },
 	{ .name = "credentials.aws.region", .type = CFG_STRING, .flags = S | O | C, .def_str = "",
-	  .check = cfgkeys_check_text, .example = "\"us-east-1\"", .help = "AWS region" },
+	  .check = cfgkeys_check_text, .example = "\"us-east-1\"", .help = "AWS region",
+	  .consumer = "daemon/sandbox/spec-creds.c" },
 
 	{ .name = "credentials.gcp.enabled", .type = CFG_BOOL, .flags = S, .def_bool = false,
-	  .tightens = cfgkeys_tighten_false, .help = "Include GCP credentials (like --gcp)" },
+	  .tightens = cfgkeys_tighten_false, .help = "Include GCP credentials (like --gcp)",
+	  .consumer = "daemon/sandbox/spec-creds.c" },
 	{ .name = "credentials.gcp.project", .type = CFG_STRING, .flags = S | O | C, .def_str = "",
-	  .check = cfgkeys_check_text, .example = "\"my-project\"", .help = "GCP project" },
+	  .check = cfgkeys_check_text, .example = "\"my-project\"", .help = "GCP project",
+	  .consumer = "daemon/sandbox/spec-creds.c" },
 	{ .name = "credentials.gcp.service_account", .type = CFG_STRING, .flags = S | O | C,
 	  .def_str = "", .check = cfgkeys_check_text, .example = "\"sa@project.iam.gserviceaccount.com\"",
-	  .help = "GCP service account to impersonate" },
+	  .help = "GCP service account to impersonate",
+	  .consumer = "daemon/sandbox/spec-creds.c" },
 
 	{ .name = "credentials.azure.enabled", .type = CFG_BOOL, .flags = S, .def_bool = false,
-	  .tightens = cfgkeys_tighten_false, .help = "Include Azure credentials (like --azure)" },
+	  .tightens = cfgkeys_tighten_false, .help = "Include Azure credentials (like --azure)",
+	  .consumer = "daemon/sandbox/spec-creds.c" },
 	{ .name = "credentials.azure.subscription", .type = CFG_STRING, .flags = S | O | C,
 	  .def_str = "", .check = cfgkeys_check_text, .example = "\"subscription-id\"",
-	  .help = "Azure subscription" },
+	  .help = "Azure subscription",
+	  .consumer = "daemon/sandbox/spec-creds.c" },
 	{ .name = "credentials.azure.tenant", .type = CFG_STRING, .flags = S | O | C, .def_str = "",
-	  .check = cfgkeys_check_text, .example = "\"tenant-id\"", .help = "Azure tenant" },
+	  .check = cfgkeys_check_text, .example = "\"tenant-id\"", .help = "Azure tenant",
+	  .consumer = "daemon/sandbox/spec-creds.c" },
 
 	{ .name = "credentials.github.host", .type = CFG_STRING, .flags = S,
 	  .def_str = "github.com", .check = cfgkeys_check_host,
-	  .help = "GitHub host for the token (GitHub Enterprise)" },
+	  .help = "GitHub host for the token (GitHub Enterprise)",
+	  .consumer = "daemon/sandbox/spec-creds.c" },
 
 	{ .name = "session.shell", .type = CFG_STRING, .flags = S, .def_str = "/bin/bash",
-	  .check = cfgkeys_check_abs_path, .help = "Default command of a session" },
+	  .check = cfgkeys_check_abs_path, .help = "Default command of a session",
+	  .consumer = "daemon/sandbox/spec.c" },
 	{ .name = "session.auto_cleanup_hours", .type = CFG_INT, .flags = S, .def_int = 720,
 	  .min = 0, .max = 87600, .tightens = cfgkeys_tighten_zero,
-	  .help = "Remove stopped sessions after N hours (0 = never)" },
+	  .help = "Remove stopped sessions after N hours (0 = never)",
+	  .consumer = "daemon/session/session.c" },
 	{ .name = "session.default_project_dir", .type = CFG_STRING, .flags = S | O | C,
 	  .def_str = "", .check = cfgkeys_check_abs_path, .example = "\"/path/to/default/project\"",
-	  .help = "Project directory when -p is not given" },
+	  .help = "Project directory when -p is not given",
+	  .consumer = "common/cfgfile.c" },
 
 	{ .name = "cache.enabled", .type = CFG_BOOL, .flags = S, .def_bool = true,
-	  .tightens = cfgkeys_tighten_false, .help = "Enable dependency caching" },
+	  .tightens = cfgkeys_tighten_false, .help = "Enable dependency caching",
+	  .consumer = "daemon/sandbox/spec.c" },
 	{ .name = "cache.gc_days", .type = CFG_INT, .flags = S, .def_int = 30, .min = 0,
-	  .max = 3650, .help = "Auto-remove caches not used for N days (0 = never by age)" },
+	  .max = 3650, .help = "Auto-remove caches not used for N days (0 = never by age)",
+	  .consumer = "daemon/sandbox/cache-gc.c" },
 	{ .name = "cache.max_total_gb", .type = CFG_INT, .flags = S, .def_int = 50, .min = 1,
-	  .max = 65536, .help = "Max total cache size in GB before GC" },
+	  .max = 65536, .help = "Max total cache size in GB before GC",
+	  .consumer = "daemon/sandbox/cache-gc.c" },
 	{ .name = "cache.scope", .type = CFG_ENUM, .flags = S, .def_str = "project",
 	  .choices = cache_scopes,
-	  .help = "Cache sharing: \"project\" (per project) or \"shared\" (same lockfile, any project)" },
+	  .help = "Cache sharing: \"project\" (per project) or \"shared\" (same lockfile, any project)",
+	  .consumer = "daemon/sandbox/spec.c" },
 };
 
 #undef S
 #undef O
 #undef C
+#undef CFGKEYS_NO_VM
 
 const size_t cfgkeys_count = sizeof cfgkeys_table / sizeof cfgkeys_table[0];
 
@@ -402,6 +441,12 @@ cfgkeys_nearest(const char *name)
 	if (best_d > 3 && best_d > len / 3)
 		return NULL;
 	return best;
+}
+
+char *
+cfgkeys_section(const char *name)
+{
+	return cfgkeys_section_of(name);
 }
 
 static char *

@@ -60,6 +60,13 @@ struct cfg_key {
 	bool (*tightens)(const struct toml_value *v);
 	const char *example;               /* for templates of commented keys, or NULL */
 	const char *help;                  /* one line */
+	/* Where the key takes effect: the source file (from the top of the
+	 * tree) that reads it by its quoted name; test-cfgkeys-use checks it
+	 * does.  NULL exactly when no_effect says why nothing reads it. */
+	const char *consumer;
+	/* Why the key has no effect on this platform, or NULL.  Shown by
+	 * `config show`, the templates and mino.toml(5). */
+	const char *no_effect;
 };
 
 extern const struct cfg_key cfgkeys_table[];
@@ -161,6 +168,9 @@ void cfg_render_skipped_warning(const struct cfg_layer *skipped, const char *pat
  * (defaults active, optional keys commented, as in the spec) or a
  * project .mino.toml (everything commented, sensitive keys marked). */
 void cfgkeys_render_template(bool local, struct buf *out);
+/* "credentials.aws" for "credentials.aws.enabled" (caller frees). */
+char *cfgkeys_section(const char *name);
+
 /* Every key name, one per line (completions). */
 void cfgkeys_render_names(struct buf *out);
 /* A Markdown table of every key (docs/CONFIG.md). */

@@ -3,6 +3,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+#include <jansson.h>
 
 #include "log.h"
 #include "xalloc.h"
@@ -17,9 +20,11 @@ enum log_level {
 static char log_prog[64] = "mino";
 static bool log_daemon;
 static bool log_verbose;
+static bool log_json;
 
 static void log_emit(enum log_level level, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 static size_t log_escaped_width(unsigned char c);
+static void log_emit_json(enum log_level level, const char *msg);
 
 void
 log_init(const char *prog, bool daemon_mode, bool verbose)
@@ -46,10 +51,48 @@ log_toggle_verbose(void)
 	return log_verbose;
 }
 
+void
+log_set_json(bool json)
+{
+	log_json = json;
+}
+
 bool
 log_is_verbose(void)
 {
 	return log_verbose;
+}
+
+/* {"time":"2026-12-01T23:59:59.123Z","level":"info","prog":"minod","msg":"..."}:
+ * a message that is not UTF-8 is logged as log_sanitize() shows it. */
+static void
+log_emit_json(enum log_level level, const char *msg)
+{
+	static const char *const names[] = { "debug", "info", "warn", "error" };
+	char stamp[32] = "";
+	struct timespec ts;
+	struct tm tm;
+	json_t *m, *o;
+	char *line, *safe = NULL;
+
+	if (clock_gettime(CLOCK_REALTIME, &ts) == 0 && gmtime_r(&ts.tv_sec, &tm) != NULL) {
+		size_t n = strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
+
+		(void)snprintf(stamp + n, sizeof stamp - n, ".%03ldZ", ts.tv_nsec / 1000000);
+	}
+	m = json_string(msg);
+	if (m == NULL) {
+		safe = log_sanitize(msg, strlen(msg));
+		m = json_string(safe);
+	}
+	o = json_pack("{s:s, s:s, s:s, s:o*}", "time", stamp, "level", names[level], "prog", log_prog,
+	    "msg", m);
+	line = o != NULL ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+	if (line != NULL)
+		fprintf(stderr, "%s\n", line);
+	free(line);
+	json_decref(o);
+	free(safe);
 }
 
 static void
@@ -64,7 +107,9 @@ log_emit(enum log_level level, const char *fmt, va_list ap)
 	for (char *p = msg; *p != '\0'; p++)
 		if (*p == '\n' || *p == '\r')
 			*p = ' ';
-	if (log_daemon)
+	if (log_daemon && log_json)
+		log_emit_json(level, msg);
+	else if (log_daemon)
 		fprintf(stderr, "%s%s\n", sd_prefix[level], msg);
 	else if (level == LOG_LEVEL_DEBUG)
 		fprintf(stderr, "%s: debug: %s\n", log_prog, msg);

@@ -11,6 +11,9 @@ void log_init(const char *prog, bool daemon_mode, bool verbose);
 void log_set_verbose(bool verbose);
 bool log_toggle_verbose(void); /* returns the new state (SIGUSR2 in minod) */
 bool log_is_verbose(void);
+/* Daemon mode: one JSON object a line instead of "<N>message" (the
+ * configuration's general.log_format = "json"). */
+void log_set_json(bool json);
 
 void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

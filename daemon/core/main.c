@@ -14,6 +14,7 @@
 
 #include "mino-build.h"
 #include "cfgfile.h"
+#include "cmdopt.h"
 #include "fsutil.h"
 #include "log.h"
 #include "mino-protocol.h"
@@ -48,11 +49,8 @@ main_usage(FILE *f)
 		"usage: minod [-v] [--foreground] [--ready-fd N] [--allow-root]\n"
 		"       minod --version | --help\n"
 		"\n"
-		"The mino sandbox daemon.  Listens on $XDG_RUNTIME_DIR/mino.sock.\n"
-		"  -v, --verbose   debug logging (SIGUSR2 toggles it at run time)\n"
-		"  --foreground    stay in the foreground (the default)\n"
-		"  --ready-fd N    write \"1\" to file descriptor N once listening\n"
-		"  --allow-root    run even as root\n");
+		"The mino sandbox daemon.  Listens on $XDG_RUNTIME_DIR/mino.sock.\n");
+	cmdopt_print(f, cmdopt_minod, true);
 }
 
 static int
@@ -209,6 +207,15 @@ main_load_config(struct cfg *cfg, struct mino_error **err)
 /* A broken global file never stops minod: at start it runs with the
  * defaults, on reload it keeps what it had; sessions that read the file
  * fail with 1015 until it is fixed. */
+/* general.verbose and general.log_format, at start and on reload. */
+static void
+main_apply_log_config(void)
+{
+	if (cfg_bool(&minod.cfg, "general.verbose"))
+		log_set_verbose(true);
+	log_set_json(strcmp(cfg_string(&minod.cfg, "general.log_format"), "json") == 0);
+}
+
 static void
 main_config_start(void)
 {
@@ -218,8 +225,7 @@ main_config_start(void)
 		log_err("configuration: %s; using the defaults", err->msg);
 		mino_error_release(&err);
 	}
-	if (cfg_bool(&minod.cfg, "general.verbose"))
-		log_set_verbose(true);
+	main_apply_log_config();
 }
 
 static void
@@ -237,8 +243,7 @@ main_reload(void)
 	} else {
 		cfg_free(&minod.cfg);
 		minod.cfg = cfg;
-		if (cfg_bool(&minod.cfg, "general.verbose"))
-			log_set_verbose(true);
+		main_apply_log_config();
 	}
 	notify_ready();
 }

@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from minotest import SRCDIR
+from minotest import SRCDIR, is_one_line_error
 
 
 def doc_keys():
@@ -23,22 +23,31 @@ def doc_keys():
     return keys
 
 
-SHOW_LINE = re.compile(r"^([a-z0-9_.]+) = (.*)  # (default|global|local|env|flag)(?: \((.*)\))?$")
+SHOW_LINE = re.compile(r"^([a-z0-9_]+) = (.*)  # (default|global|local|env|flag)(?: \((.*?)\))?"
+                       r"(?:; no effect here: .*)?$")
+SECTION_LINE = re.compile(r"^\[([a-z0-9_.]+)\]$")
 
 
 def show(env, *args, cwd=None, extra_env=None):
-    """`mino [args] config show`: {key: (value, source, origin)} and the raw result."""
+    """`mino [args] config show`: {key: (value, source, origin)} and the raw result.
+    Keys are full names: the [section] the leaf is under, then the leaf."""
     p = env.mino(*args, "config", "show", cwd=cwd, env=extra_env)
     assert p.returncode == 0, p.stderr
     out = {}
     order = []
+    section = None
     for line in p.stdout.decode().splitlines():
-        if line.startswith("#"):
+        if line.startswith("#") or line == "":
+            continue
+        m = SECTION_LINE.match(line)
+        if m:
+            section = m.group(1)
             continue
         m = SHOW_LINE.match(line)
-        assert m, "unexpected config show line %r" % line
-        out[m.group(1)] = (m.group(2), m.group(3), m.group(4))
-        order.append(m.group(1))
+        assert m and section, "unexpected config show line %r" % line
+        key = section + "." + m.group(1)
+        out[key] = (m.group(2), m.group(3), m.group(4))
+        order.append(key)
     return out, order, p
 
 
@@ -367,6 +376,7 @@ def test_completions_other_shells(bare_env):
         assert "container.network" in out and "list -f plain" in out
     for shell in ("elvish", "powershell"):
         p = bare_env.mino("completions", shell)
-        assert p.returncode == 2 and b"not supported yet" in p.stderr
+        assert p.returncode == 2 and b"not generated; use bash, zsh or fish" in p.stderr
+        assert is_one_line_error(p.stderr), p.stderr
     p = bare_env.mino("completions", "tcsh")
     assert p.returncode == 2
