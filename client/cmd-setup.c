@@ -12,13 +12,24 @@
 
 static int cmd_setup_exec(struct cmd_ctx *ctx, int argc, char **argv);
 
+/* The long-only options' getopt values: not letters, so no short form. */
+enum { CMD_SETUP_CHECK = 0x100, CMD_SETUP_UPGRADE, CMD_SETUP_USER };
+
 static const struct option cmd_setup_options[] = {
 	{ "yes", no_argument, NULL, 'y' },
-	{ "check", no_argument, NULL, 'C' },
-	{ "upgrade", no_argument, NULL, 'U' },
-	{ "user", required_argument, NULL, 'u' },
+	{ "check", no_argument, NULL, CMD_SETUP_CHECK },
+	{ "upgrade", no_argument, NULL, CMD_SETUP_UPGRADE },
+	{ "user", required_argument, NULL, CMD_SETUP_USER },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
+};
+
+static const struct cmd_opt cmd_setup_opts[] = {
+	{ 'y', "yes", NULL, "do every step without asking", NULL },
+	{ 0, "check", NULL, "only check, as `mino status` does; change nothing", NULL },
+	{ 0, "upgrade", NULL, "also upgrade the packages mino depends on", NULL },
+	{ 0, "user", "NAME", "as root: the user to prepare", NULL },
+	{ 0 },
 };
 
 const struct cmd_entry cmd_setup_entry = {
@@ -33,14 +44,10 @@ const struct cmd_entry cmd_setup_entry = {
 		"overlap nobody's, read-write /dev/net/tun, runc where crun refuses cgroup v1\n"
 		"hybrid mode, then (as the user) the base image and the systemd user units with\n"
 		"socket activation.  As a user, the root steps run through sudo.  As root,\n"
-		"--user NAME prepares that user.  Ends with the checks of `mino status`.\n"
-		"\n"
-		"options:\n"
-		"  -y, --yes              do every step without asking\n"
-		"      --check            only check, as `mino status` does; change nothing\n"
-		"      --upgrade          also upgrade the packages mino depends on\n"
-		"      --user NAME        as root: the user to prepare\n",
+		"--user NAME prepares that user.  Ends with the checks of `mino status`.\n",
 	.flags = 0,
+	.opts = cmd_setup_opts,
+	.longopts = cmd_setup_options,
 	.exec = cmd_setup_exec,
 };
 
@@ -72,13 +79,13 @@ cmd_setup_exec(struct cmd_ctx *ctx, int argc, char **argv)
 		case 'y':
 			o.yes = true;
 			break;
-		case 'C':
+		case CMD_SETUP_CHECK:
 			check = true;
 			break;
-		case 'U':
+		case CMD_SETUP_UPGRADE:
 			o.upgrade = true;
 			break;
-		case 'u':
+		case CMD_SETUP_USER:
 			o.user = optarg;
 			break;
 		case 'h':

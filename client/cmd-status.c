@@ -19,6 +19,7 @@ static const struct option cmd_status_options[] = {
 };
 
 static const struct cmd_opt cmd_status_opts[] = {
+	{ 'f', "format", "FORMAT", "text (default) or json", "text json" },
 	{ 0 },
 };
 
@@ -36,10 +37,7 @@ const struct cmd_entry cmd_status_entry = {
 		"provider's source (never a secret) and cached tokens' expiry, the SSH agent\n"
 		"and the audit log: each OK, WARN or FAIL with the fix in one line.  What only\n"
 		"minod knows is ---- (unknown) when it is not running.  Never starts minod.\n"
-		"Exits 0 when everything `mino run` needs is OK (WARN is fine), 1 otherwise.\n"
-		"\n"
-		"options:\n"
-		"  -f, --format FORMAT    text (default) or json\n",
+		"Exits 0 when everything `mino run` needs is OK (WARN is fine), 1 otherwise.\n",
 	.flags = 0,
 	.opts = cmd_status_opts,
 	.longopts = cmd_status_options,
