@@ -200,7 +200,7 @@ pty_proc_spawn(const struct pty_spawn_opts *o, struct mino_error **err)
 {
 	struct pty_proc *pp = xcalloc(1, sizeof *pp);
 	uv_process_options_t po;
-	uv_stdio_container_t stdio[3];
+	uv_stdio_container_t stdio[4];
 	char **argv = NULL;
 	int r;
 
@@ -222,10 +222,15 @@ pty_proc_spawn(const struct pty_spawn_opts *o, struct mino_error **err)
 			pty_abort(pp, false);
 			return NULL;
 		}
-		argv = pty_argv_with_helper(o->argv);
+		argv = o->no_ctty ? (char **)o->argv : pty_argv_with_helper(o->argv);
 	} else {
 		pty_spawn_pipes(pp, o, &po, stdio);
 		argv = (char **)o->argv;
+	}
+	if (o->fd3 > 2) {
+		stdio[3].flags = UV_INHERIT_FD;
+		stdio[3].data.fd = o->fd3;
+		po.stdio_count = 4;
 	}
 	po.exit_cb = pty_exit_cb;
 	po.file = argv[0];
@@ -237,7 +242,7 @@ pty_proc_spawn(const struct pty_spawn_opts *o, struct mino_error **err)
 	pp->proc.data = pp;
 	r = uv_spawn(minod.loop, &pp->proc, &po);
 	pp->handles++;
-	if (o->tty) {
+	if (o->tty && !o->no_ctty) {
 		free(argv[0]);
 		free(argv);
 	}
