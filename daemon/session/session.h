@@ -247,7 +247,6 @@ const char *session_exec_via(const struct session *s, unsigned exec_id);
  * can go through it, 0 for podman exec. */
 void session_spawner_start(struct session *s);
 void session_spawner_close(struct session *s);
-bool session_spawner_alive(const struct session *s);
 int session_spawner_open(struct session *s, int *client_fd);
 /* `mino-entry --spawn-client [--tty] --entry-at K -- PODMAN-ARGV...`;
  * NULL if PODMAN-ARGV does not run mino-entry.  Free with podman_argv_free. */

@@ -33,13 +33,20 @@
 #include "spawn-proto.h"
 #include "xalloc.h"
 
+/* STARTING -> READY (HELLO seen) -> DEAD; STARTING -> DEAD.  Execs are
+ * handed over in STARTING too: they wait in the channel for the spawner. */
+enum spawner_state {
+	SPAWNER_STARTING,
+	SPAWNER_READY,
+	SPAWNER_DEAD,           /* the channel closed: podman exec from now on */
+};
+
 struct session_spawner {
 	struct session *s;      /* not a reference: s owns us */
 	int fd;                 /* our end of the control channel */
 	uv_poll_t poll;
-	bool polling;
-	bool dead;              /* the channel closed: podman exec from now on */
-	bool ready;             /* HELLO seen */
+	bool polling;           /* `poll` initialised */
+	enum spawner_state state;
 	int pid;                /* in the container, from HELLO */
 	struct spawner_launch *launch;
 };
@@ -52,7 +59,7 @@ struct spawner_launch {
 
 static void spawner_launch_exit(uv_process_t *p, int64_t status, int sig);
 static void spawner_poll_cb(uv_poll_t *h, int status, int events);
-static void spawner_mark_dead(struct session_spawner *sp, const char *why);
+static void spawner_set_state(struct session_spawner *sp, enum spawner_state to, const char *why);
 
 static bool
 spawner_disabled(void)
@@ -78,7 +85,7 @@ spawner_launch_exit(uv_process_t *p, int64_t status, int sig)
 		if (status != 0 || sig != 0) {
 			log_warn("session %s: the exec spawner did not start (podman exec: status %lld, signal %d); "
 			    "execs use podman exec", l->sp->s->spec.name, (long long)status, sig);
-			spawner_mark_dead(l->sp, NULL);
+			spawner_set_state(l->sp, SPAWNER_DEAD, NULL);
 		}
 	}
 	uv_close((uv_handle_t *)p, spawner_launch_close_cb);
@@ -144,7 +151,7 @@ session_spawner_start(struct session *s)
 		close(p[1]);
 		log_warn("session %s: no exec spawner: %s", s->spec.name, err->msg);
 		mino_error_release(&err);
-		spawner_mark_dead(sp, NULL);
+		spawner_set_state(sp, SPAWNER_DEAD, NULL);
 		return;
 	}
 	close(p[1]);    /* podman, then the spawner, hold it now */
@@ -183,7 +190,7 @@ spawner_drain(struct session_spawner *sp)
 		if (n < 0 && errno == EAGAIN)
 			return;
 		if (n <= 0) {
-			spawner_mark_dead(sp, n == 0 ? "its channel closed" : strerror(errno));
+			spawner_set_state(sp, SPAWNER_DEAD, n == 0 ? "its channel closed" : strerror(errno));
 			return;
 		}
 		for (cm = CMSG_FIRSTHDR(&m); cm != NULL; cm = CMSG_NXTHDR(&m, cm))
@@ -191,11 +198,9 @@ spawner_drain(struct session_spawner *sp)
 				for (k = 0; k < (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int); k++)
 					close(((int *)CMSG_DATA(cm))[k]);
 		if (!(m.msg_flags & MSG_TRUNC) && spawn_hdr_check(buf, (size_t)n, &h, &why) == 0 &&
-		    h.type == SPAWN_HELLO && !sp->ready) {
-			sp->ready = true;
+		    h.type == SPAWN_HELLO && sp->state == SPAWNER_STARTING) {
 			sp->pid = h.value;
-			log_info("session %s: exec spawner ready (pid %d in the container)", sp->s->spec.name,
-			    sp->pid);
+			spawner_set_state(sp, SPAWNER_READY, NULL);
 		} else
 			log_debug("session %s: dropped a message on the spawner channel", sp->s->spec.name);
 	}
@@ -207,7 +212,7 @@ spawner_poll_cb(uv_poll_t *h, int status, int events)
 	struct session_spawner *sp = h->data;
 
 	if (status < 0) {
-		spawner_mark_dead(sp, uv_strerror(status));
+		spawner_set_state(sp, SPAWNER_DEAD, uv_strerror(status));
 		return;
 	}
 	spawner_drain(sp);
@@ -222,12 +227,17 @@ spawner_poll_close_cb(uv_handle_t *h)
 	free(sp);
 }
 
+/* The one place the state changes. */
 static void
-spawner_mark_dead(struct session_spawner *sp, const char *why)
+spawner_set_state(struct session_spawner *sp, enum spawner_state to, const char *why)
 {
-	if (sp->dead)
+	if (sp->state == SPAWNER_DEAD || sp->state == to)
 		return;
-	sp->dead = true;
+	sp->state = to;
+	if (to == SPAWNER_READY) {
+		log_info("session %s: exec spawner ready (pid %d in the container)", sp->s->spec.name, sp->pid);
+		return;
+	}
 	if (why != NULL)
 		log_info("session %s: exec spawner gone (%s); execs use podman exec", sp->s->spec.name, why);
 	if (sp->polling)
@@ -252,12 +262,6 @@ session_spawner_close(struct session *s)
 	free(sp);
 }
 
-bool
-session_spawner_alive(const struct session *s)
-{
-	return s->spawner != NULL && !s->spawner->dead;
-}
-
 int
 session_spawner_open(struct session *s, int *client_fd)
 {
@@ -273,7 +277,7 @@ session_spawner_open(struct session *s, int *client_fd)
 	int p[2];
 	ssize_t n;
 
-	if (sp == NULL || sp->dead)
+	if (sp == NULL || sp->state == SPAWNER_DEAD)
 		return 0;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, p) < 0) {
 		log_warn("session %s: exec channel: socketpair: %s", s->spec.name, strerror(errno));
@@ -298,7 +302,7 @@ session_spawner_open(struct session *s, int *client_fd)
 	if (n != (ssize_t)sizeof h) {
 		close(p[0]);
 		if (n < 0 && errno != EAGAIN)
-			spawner_mark_dead(sp, strerror(errno));
+			spawner_set_state(sp, SPAWNER_DEAD, strerror(errno));
 		return 0;       /* EAGAIN: the channel is full; this one goes through podman */
 	}
 	*client_fd = p[0];
