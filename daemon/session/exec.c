@@ -187,6 +187,7 @@ session_exec_start(struct session *s, struct conn *c, char **cmd, char **env, bo
 	o.cols = ex->io.cols;
 	o.no_ctty = ex->via_spawner;   /* the command in the container takes the terminal */
 	o.fd3 = fd3;
+	o.eof_at_exit = ex->via_spawner;   /* as podman exec: a background child is not waited for */
 	o.on_output = session_exec_output;
 	o.on_done = session_exec_done;
 	o.on_input_low = session_exec_input_low;

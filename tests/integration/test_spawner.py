@@ -73,6 +73,10 @@ def test_exec_status_signal_stdin(menv):
     # stdout and stderr stay apart
     p = menv.mino("exec", name, "--", "sh", "-c", "echo out; echo err >&2; exit 7")
     assert (p.returncode, p.stdout, p.stderr) == (7, b"out\n", b"err\n")
+    # the exec ends with its command: a background child that keeps the
+    # output open is not waited for (what it writes later is not the exec's)
+    p = menv.mino("exec", name, "--", "sh", "-c", "(sleep 4; echo late) & echo early")
+    assert (p.returncode, p.stdout) == (0, b"early\n"), p.stderr
     # mino-entry's own failures, with their line
     p = menv.mino("exec", name, "--", "no-such-command-here")
     assert p.returncode == 127, p.stderr
