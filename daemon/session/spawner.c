@@ -252,8 +252,13 @@ session_spawner_close(struct session *s)
 	if (sp == NULL)
 		return;
 	s->spawner = NULL;
-	if (sp->launch != NULL)
+	if (sp->launch != NULL) {
 		sp->launch->sp = NULL;
+		/* It ends by itself in a moment; at shutdown nobody waits for it
+		 * (its handle would be closed without freeing it). */
+		if (minod.shutting_down)
+			uv_close((uv_handle_t *)&sp->launch->proc, spawner_launch_close_cb);
+	}
 	if (sp->polling) {
 		uv_close((uv_handle_t *)&sp->poll, spawner_poll_close_cb);
 		return;
