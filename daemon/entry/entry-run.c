@@ -21,7 +21,6 @@
 
 extern char **environ;
 
-static int entry_exit_status(int wstatus);
 static void entry_forward(pid_t child, const siginfo_t *si);
 static int entry_wait_blocking(pid_t child);
 static int entry_reap(pid_t child, int *status);
@@ -49,7 +48,6 @@ entry_spawn(const struct entry_signals *sigs, char *const argv[], char **envp,
 	struct entry_error *err)
 {
 	pid_t pid = fork();
-	int e;
 
 	if (pid < 0) {
 		entry_error_set(err, "fork: %s", strerror(errno));
@@ -64,6 +62,14 @@ entry_spawn(const struct entry_signals *sigs, char *const argv[], char **envp,
 		dprintf(STDERR_FILENO, ENTRY_NAME ": restoring signals: %s\n", strerror(errno));
 		_exit(ENTRY_EXIT_FAILED);
 	}
+	entry_exec(argv, envp);
+}
+
+void
+entry_exec(char *const argv[], char **envp)
+{
+	int e;
+
 	environ = envp;         /* execvp searches this PATH */
 	execvp(argv[0], argv);
 	e = errno;
@@ -72,7 +78,7 @@ entry_spawn(const struct entry_signals *sigs, char *const argv[], char **envp,
 	_exit(e == ENOENT ? ENTRY_EXIT_NOTFOUND : ENTRY_EXIT_NOEXEC);
 }
 
-static int
+int
 entry_exit_status(int wstatus)
 {
 	if (WIFEXITED(wstatus))

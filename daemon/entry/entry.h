@@ -9,11 +9,15 @@
  * Modules, each with its own prefix:
  *   entry-env.c  the environment: env files loaded over the inherited one
  *   entry-run.c  the command: signals blocked, forked, forwarded to, reaped
+ *   entry-spawn.c  --spawner-fd N: the exec spawner in the container (issue 14)
+ *   entry-client.c --spawn-client: its host-side client, one per exec
+ *   spawn-proto.c  their messages (spawn-proto.h)
  */
 #ifndef MINO_ENTRY_H
 #define MINO_ENTRY_H
 
 #include <signal.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -55,6 +59,20 @@ int entry_env_load(struct entry_env *env, const char *path, struct entry_error *
 char **entry_env_merged(struct entry_env *env);
 void entry_env_free(struct entry_env *env);
 
+/* ---------- mino-entry.c ---------- */
+
+struct entry_opts {
+	const char **env_files;   /* pointers into argv */
+	size_t nenv_files;
+	const char *cwd;
+	char **cmd;               /* argv after "--" */
+};
+
+/* argv[0] is the program; free o->env_files. */
+int entry_parse_args(int argc, char **argv, struct entry_opts *o, struct entry_error *err);
+/* The inherited environment with each --env file loaded over it. */
+int entry_prepare_env(const struct entry_opts *o, struct entry_env *env, struct entry_error *err);
+
 /* ---------- entry-run.c ---------- */
 
 struct entry_signals {
@@ -71,5 +89,20 @@ pid_t entry_spawn(const struct entry_signals *sigs, char *const argv[], char **e
 /* Forwards signals to `child` until it ends; returns its exit status, or
  * 128+N when it was killed by signal N. */
 int entry_supervise(const struct entry_signals *sigs, pid_t child);
+/* execvp(argv[0]) with envp; on failure one line on stderr and _exit 126
+ * or 127, as the command's own status would be. */
+void entry_exec(char *const argv[], char **envp) __attribute__((noreturn));
+/* The status mino-entry exits with for a waitpid() status. */
+int entry_exit_status(int wstatus);
+
+/* ---------- entry-spawn.c, entry-client.c ---------- */
+
+/* --spawner-fd N: serves exec requests on the control channel N until
+ * minod closes it; returns the exit status. */
+int entry_spawner_main(int fd);
+/* --spawn-client [--tty] --entry-at K -- PODMAN-ARGV...: on the host, one
+ * exec through the spawner (its channel is fd 3), or PODMAN-ARGV if the
+ * spawner is gone before the command started; returns the exit status. */
+int entry_client_main(int argc, char **argv);
 
 #endif

@@ -10,6 +10,12 @@
  * executable), 127 (CMD not found), each with one line on stderr that never
  * holds a value from a FILE.
  *
+ *   mino-entry --spawner-fd N
+ *   mino-entry --spawn-client [--tty] --entry-at K -- PODMAN-ARGV...
+ *
+ * --spawner-fd and --spawn-client: the exec spawner and its client
+ * (entry-spawn.c, entry-client.c, spawn-proto.h).
+ *
  * --cat FILE copies FILE to stdout (exit 0, else 1 with one line): the
  * `credential_process` of a delivered AWS config, so reading refreshed
  * credentials needs nothing from the image.
@@ -28,17 +34,7 @@
 
 extern char **environ;
 
-struct entry_opts {
-	const char **env_files;   /* pointers into argv */
-	size_t nenv_files;
-	const char *cwd;
-	char **cmd;               /* argv after "--" */
-};
-
 static int entry_opt_value(char **argv, int argc, int *i, const char *name, const char **value,
-	struct entry_error *err);
-static int entry_parse_args(int argc, char **argv, struct entry_opts *o, struct entry_error *err);
-static int entry_prepare_env(const struct entry_opts *o, struct entry_env *env,
 	struct entry_error *err);
 static pid_t entry_start(int argc, char **argv, const struct entry_signals *sigs,
 	struct entry_error *err);
@@ -75,7 +71,7 @@ entry_opt_value(char **argv, int argc, int *i, const char *name, const char **va
 	return 1;
 }
 
-static int
+int
 entry_parse_args(int argc, char **argv, struct entry_opts *o, struct entry_error *err)
 {
 	const char *v;
@@ -110,7 +106,7 @@ entry_parse_args(int argc, char **argv, struct entry_opts *o, struct entry_error
 	return entry_error_set(err, "no `--` before the command; " ENTRY_USAGE);
 }
 
-static int
+int
 entry_prepare_env(const struct entry_opts *o, struct entry_env *env, struct entry_error *err)
 {
 	size_t i;
@@ -178,6 +174,10 @@ main(int argc, char **argv)
 
 	if (argc == 3 && strcmp(argv[1], "--cat") == 0)
 		return entry_cat(argv[2]);
+	if (argc == 3 && strcmp(argv[1], "--spawner-fd") == 0)
+		return entry_spawner_main(atoi(argv[2]));
+	if (argc >= 2 && strcmp(argv[1], "--spawn-client") == 0)
+		return entry_client_main(argc, argv);
 	if (entry_signals_block(&sigs, &err) < 0 ||
 	    (child = entry_start(argc, argv, &sigs, &err)) < 0) {
 		fprintf(stderr, ENTRY_NAME ": %s\n", err.msg);

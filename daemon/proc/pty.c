@@ -34,6 +34,7 @@ struct pty_proc {
 	uv_pipe_t in, out, err; /* non-tty */
 	uv_timer_t timer;
 	bool tty;
+	bool eof_at_exit;
 	bool has_in;            /* `in` initialised and not closed */
 	bool in_closing;
 	bool master_init;
@@ -69,6 +70,7 @@ static void pty_timer_cb(uv_timer_t *t);
 static void pty_write_cb(uv_write_t *req, int status);
 static void pty_shutdown_cb(uv_shutdown_t *req, int status);
 static void pty_drain_master(struct pty_proc *pp);
+static void pty_drain_pipe(struct pty_proc *pp, uv_pipe_t *p, enum pty_stream st);
 static void pty_check_finish(struct pty_proc *pp);
 static void pty_finish(struct pty_proc *pp);
 static void pty_close_handle(struct pty_proc *pp, uv_handle_t *h);
@@ -200,11 +202,12 @@ pty_proc_spawn(const struct pty_spawn_opts *o, struct mino_error **err)
 {
 	struct pty_proc *pp = xcalloc(1, sizeof *pp);
 	uv_process_options_t po;
-	uv_stdio_container_t stdio[3];
+	uv_stdio_container_t stdio[4];
 	char **argv = NULL;
 	int r;
 
 	pp->tty = o->tty;
+	pp->eof_at_exit = o->eof_at_exit;
 	pp->slave_fd = -1;
 	pp->on_output = o->on_output;
 	pp->on_done = o->on_done;
@@ -222,10 +225,15 @@ pty_proc_spawn(const struct pty_spawn_opts *o, struct mino_error **err)
 			pty_abort(pp, false);
 			return NULL;
 		}
-		argv = pty_argv_with_helper(o->argv);
+		argv = o->no_ctty ? (char **)o->argv : pty_argv_with_helper(o->argv);
 	} else {
 		pty_spawn_pipes(pp, o, &po, stdio);
 		argv = (char **)o->argv;
+	}
+	if (o->fd3 > 2) {
+		stdio[3].flags = UV_INHERIT_FD;
+		stdio[3].data.fd = o->fd3;
+		po.stdio_count = 4;
 	}
 	po.exit_cb = pty_exit_cb;
 	po.file = argv[0];
@@ -237,7 +245,7 @@ pty_proc_spawn(const struct pty_spawn_opts *o, struct mino_error **err)
 	pp->proc.data = pp;
 	r = uv_spawn(minod.loop, &pp->proc, &po);
 	pp->handles++;
-	if (o->tty) {
+	if (o->tty && !o->no_ctty) {
 		free(argv[0]);
 		free(argv);
 	}
@@ -372,6 +380,14 @@ pty_exit_cb(uv_process_t *p, int64_t status, int sig)
 		pty_finish(pp);
 		return;
 	}
+	if (pp->eof_at_exit) {
+		if (!pp->out_eof)
+			pty_drain_pipe(pp, &pp->out, PTY_STREAM_STDOUT);
+		if (!pp->err_eof)
+			pty_drain_pipe(pp, &pp->err, PTY_STREAM_STDERR);
+		pty_finish(pp);
+		return;
+	}
 	if (!pp->out_eof || !pp->err_eof)
 		uv_timer_start(&pp->timer, pty_timer_cb, PTY_EOF_GRACE_MS, 0);
 	pty_check_finish(pp);
@@ -396,6 +412,29 @@ pty_drain_master(struct pty_proc *pp)
 		if (n < 0 && errno == EINTR)
 			continue;
 		break; /* 0, EIO (all read), EAGAIN (a grandchild still holds the slave) */
+	}
+}
+
+/* eof_at_exit: what the child wrote before it ended is in the pipe now;
+ * a grandchild that still holds it is not waited for. */
+static void
+pty_drain_pipe(struct pty_proc *pp, uv_pipe_t *p, enum pty_stream st)
+{
+	uv_os_fd_t fd;
+	ssize_t n;
+
+	uv_read_stop((uv_stream_t *)p);
+	if (uv_fileno((uv_handle_t *)p, &fd) < 0)
+		return;
+	for (;;) {
+		n = read(fd, pty_readbuf, sizeof pty_readbuf);
+		if (n > 0) {
+			pp->on_output(pp, st, pty_readbuf, (size_t)n);
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		break; /* 0, EAGAIN (a grandchild holds it) */
 	}
 }
 

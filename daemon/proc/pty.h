@@ -31,6 +31,10 @@ struct pty_spawn_opts {
 	bool tty;                  /* PTY: argv is run through mino-pty-exec */
 	bool want_stdin;           /* non-tty: a pipe for stdin, else /dev/null */
 	unsigned rows, cols;       /* tty: initial size */
+	bool no_ctty;              /* tty: not through mino-pty-exec (the child hands the terminal on) */
+	int fd3;                   /* > 2: given to the child as its fd 3 (0: none) */
+	bool eof_at_exit;          /* pipes: the output ends with the child (what is buffered is read
+	                            * then), not when every holder closed it: `podman exec`'s end */
 	pty_output_fn on_output;
 	pty_done_fn on_done;
 	void (*on_input_low)(struct pty_proc *pp); /* optional: queued input fell below LOW */

@@ -62,6 +62,7 @@ rpc_session_exec_exec(struct rpc_call *call, json_t **result, struct mino_error 
 	res = json_object();
 	json_object_set_new(res, "session", json_string(s->spec.name));
 	json_object_set_new(res, "exec", json_integer(id));
+	json_object_set_new(res, "via", json_string(session_exec_via(s, id)));
 	*result = res;
 	r = 0;
 out:

@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "audit.h"
 #include "log.h"
@@ -105,6 +106,33 @@ session_exec_kill(struct session_exec *ex)
 	pty_proc_hangup(ex->io.pp, SESSION_HANGUP_GRACE_MS);
 }
 
+/* Through the session's spawner if it is there: *argv becomes the
+ * client's command line (the podman one inside it, as the fallback). */
+static bool
+session_exec_via_spawner(struct session *s, bool tty, char ***argv, int *fd3)
+{
+	char **cargv = session_spawner_client_argv(*argv, tty);
+
+	if (cargv == NULL || session_spawner_open(s, fd3) <= 0) {
+		podman_argv_free(cargv);
+		return false;
+	}
+	podman_argv_free(*argv);
+	*argv = cargv;
+	return true;
+}
+
+const char *
+session_exec_via(const struct session *s, unsigned exec_id)
+{
+	const struct session_exec *ex;
+
+	LIST_FOREACH(ex, &s->execs, link)
+		if (ex->io.exec_id == exec_id)
+			return ex->via_spawner ? "spawner" : "podman";
+	return "podman";
+}
+
 int
 session_exec_start(struct session *s, struct conn *c, char **cmd, char **env, bool tty,
     unsigned rows, unsigned cols, unsigned *exec_id, struct mino_error **err)
@@ -117,6 +145,7 @@ session_exec_start(struct session *s, struct conn *c, char **cmd, char **env, bo
 	const char *cname = s->container_id;
 	int r;
 	struct pty_spawn_opts o;
+	int fd3 = -1;
 	json_t *a;
 
 	if (s->status != SESSION_RUNNING || cname == NULL)
@@ -142,7 +171,8 @@ session_exec_start(struct session *s, struct conn *c, char **cmd, char **env, bo
 	argv = podman_command(minod.podman_path, args);
 	podman_argv_free(args);
 	line = podman_argv_loggable(argv);
-	log_info("session %s: %s", s->spec.name, line);
+	ex->via_spawner = session_exec_via_spawner(s, tty, &argv, &fd3);
+	log_info("session %s: %s%s", s->spec.name, line, ex->via_spawner ? " (through the spawner)" : "");
 
 	ex->io.s = s;
 	ex->io.exec_id = s->next_exec_id;
@@ -155,12 +185,17 @@ session_exec_start(struct session *s, struct conn *c, char **cmd, char **env, bo
 	o.want_stdin = true;
 	o.rows = ex->io.rows;
 	o.cols = ex->io.cols;
+	o.no_ctty = ex->via_spawner;   /* the command in the container takes the terminal */
+	o.fd3 = fd3;
+	o.eof_at_exit = ex->via_spawner;   /* as podman exec: a background child is not waited for */
 	o.on_output = session_exec_output;
 	o.on_done = session_exec_done;
 	o.on_input_low = session_exec_input_low;
 	o.data = ex;
 	ex->io.pp = pty_proc_spawn(&o, err);
 	podman_argv_free(argv);
+	if (fd3 >= 0)
+		close(fd3);     /* the client has its copy */
 	if (ex->io.pp == NULL) {
 		session_exec_free(ex);
 		return mino_error_wrap(err, "exec in session `%s`", s->spec.name);

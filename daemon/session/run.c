@@ -202,6 +202,7 @@ session_on_running(struct container *c, void *owner)
 	json_object_set_new(a, "container_id", json_string(s->container_id));
 	audit_event_if(!s->spec.no_audit, "session.started", a);
 	log_info("session %s: running (container %.12s)", s->spec.name, s->container_id);
+	session_spawner_start(s);
 	notify_status();
 	session_answer_create(s);
 }
@@ -249,6 +250,7 @@ session_adopt(struct session *s, struct mino_error **err)
 		return mino_error_wrap(err, "re-attaching session `%s`", s->spec.name);
 	session_ref(s);
 	log_info("session %s: re-adopted", s->spec.name);
+	session_spawner_start(s);       /* the old one ended with its channel */
 	return 0;
 }
 
@@ -356,6 +358,7 @@ session_end(struct session *s, bool have_code, int code, int sig, const char *er
 	if (session_has_ended(s))
 		return;
 	session_set_phase(s, SESSION_ENDED);
+	session_spawner_close(s);
 	/* An end not seen (its conmon died, minod cannot attach) is a failure. */
 	if (error != NULL && !have_code)
 		s->status = SESSION_FAILED;

@@ -127,6 +127,7 @@ session_free(struct session *s)
 	if (s->owner != NULL)
 		conn_unref(s->owner);
 	parts_free(s->parts);
+	session_spawner_close(s);
 	free(s->stop_waiters);
 	free(s->rundir);
 	free(s->name_json);

@@ -105,6 +105,7 @@ struct session_exec {
 	struct conn *owner;      /* ref held */
 	char *marker;            /* "MINO_EXEC=<nonce>" in its environment */
 	char *env_file;          /* its env file in the session's run directory */
+	bool via_spawner;        /* started through the session's spawner (spawner.c) */
 	LIST_ENTRY(session_exec) link;
 };
 
@@ -154,6 +155,7 @@ struct session {
 	struct container *ctr;       /* its container run, NULL when none */
 	char *rundir;                /* its run directory (rundir.h), once created */
 	char *name_json;             /* the name, JSON-escaped (output frames) */
+	struct session_spawner *spawner; /* its exec spawner (spawner.c), NULL when none */
 };
 
 TAILQ_HEAD(session_list, session);
@@ -236,6 +238,19 @@ void session_replay(struct session *s, struct conn *c);
 struct session_io *session_io_find(struct session *s, json_t *params, struct mino_error **err);
 int session_exec_start(struct session *s, struct conn *c, char **cmd, char **env, bool tty,
     unsigned rows, unsigned cols, unsigned *exec_id, struct mino_error **err);
+/* The exec's path, for session/exec's result: "spawner" or "podman". */
+const char *session_exec_via(const struct session *s, unsigned exec_id);
+
+/* The exec spawner (spawner.c): started once the container runs (and on
+ * re-adoption), closed when the session ends.  session_spawner_open: 1 and
+ * *client_fd (the client's fd 3; the caller closes its copy) if this exec
+ * can go through it, 0 for podman exec. */
+void session_spawner_start(struct session *s);
+void session_spawner_close(struct session *s);
+int session_spawner_open(struct session *s, int *client_fd);
+/* `mino-entry --spawn-client [--tty] --entry-at K -- PODMAN-ARGV...`;
+ * NULL if PODMAN-ARGV does not run mino-entry.  Free with podman_argv_free. */
+char **session_spawner_client_argv(char *const *podman_argv, bool tty);
 
 void session_exec_conn_closed(struct session *s, struct conn *c); /* exec.c */
 void session_exec_hangup_all(struct session *s);

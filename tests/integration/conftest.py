@@ -15,7 +15,10 @@ def menv(request):
     if reason:
         pytest.skip(reason)
     e = minotest.MinoEnv(request.node.name)
-    e.start_daemon()
+    # parametrize("menv", minotest.EXEC_PATHS, indirect=True): the exec
+    # path under test ("podman": minod starts no exec spawner)
+    e.exec_path = getattr(request, "param", "spawner")
+    e.start_daemon(env=minotest.exec_path_env(e.exec_path))
     yield e
     e.cleanup()
 

@@ -666,3 +666,21 @@ def pids_with_cmdline(needle):
         if needle.encode() in cmd:
             out.append(int(d))
     return out
+
+
+# ---- the two exec paths (issue 14): the session's spawner, podman exec ----
+EXEC_PATHS = ["spawner", "podman"]
+
+
+def exec_path_env(path):
+    """minod's environment for an exec path; MINO_EXEC_SPAWNER=0 is for tests only."""
+    return {"MINO_EXEC_SPAWNER": "0"} if path == "podman" else None
+
+
+def exec_via(menv, session, command=("true",)):
+    """Runs one exec over RPC; returns (its "via", its exit code)."""
+    with menv.client() as cl:
+        res = cl.call("session/exec", {"session": session, "command": list(command)})
+        ex = cl.wait_note("session/exit", lambda m: m["params"].get("exec") == res["exec"],
+                          timeout=30 * SLOW)
+    return res["via"], ex["params"]["code"]

@@ -7,7 +7,9 @@ import signal
 import subprocess
 import time
 
-from minotest import MINO, is_one_line_error, wait_for
+import pytest
+
+from minotest import EXEC_PATHS, MINO, exec_via, is_one_line_error, wait_for
 
 
 def start_detached(menv, *cmd, name=None, extra=()):
@@ -104,8 +106,10 @@ def test_list_empty_and_closed_pipe(menv):
     assert b"Sanitizer" not in p.stderr
 
 
+@pytest.mark.parametrize("menv", EXEC_PATHS, indirect=True)
 def test_exec(menv):
     name = start_detached(menv, "sleep", "300", extra=("-e", "WHO=first"))
+    assert exec_via(menv, name) == (menv.exec_path, 0)
     p = menv.mino("exec", name, "--", "sh", "-c", "echo $WHO; pwd; exit 5")
     assert p.returncode == 5, p.stderr
     assert p.stdout == b"first\n/myproject\n"
@@ -116,6 +120,7 @@ def test_exec(menv):
     assert p.stdout == b"piped"
 
 
+@pytest.mark.parametrize("menv", EXEC_PATHS, indirect=True)
 def test_exec_default_session(menv):
     start_detached(menv, "sleep", "300", extra=("-e", "WHO=first"))
     time.sleep(1.1)
@@ -125,6 +130,7 @@ def test_exec_default_session(menv):
     assert p.stdout == b"second\n"
 
 
+@pytest.mark.parametrize("menv", EXEC_PATHS, indirect=True)
 def test_exec_errors(menv):
     p = menv.mino("exec", menv.name("none"), "--", "true")
     assert p.returncode != 0 and is_one_line_error(p.stderr), p.stderr

@@ -8,7 +8,7 @@ import time
 import pexpect
 import pytest
 
-from minotest import MINO, SLOW, pids_with_cmdline, wait_for
+from minotest import EXEC_PATHS, MINO, SLOW, exec_via, pids_with_cmdline, wait_for
 
 # busybox ash's line editor asks for the cursor position (ESC[6n) and waits;
 # drive the container with a plain read/eval loop instead.
@@ -185,11 +185,13 @@ def test_tty_client_killed_keeps_session(menv):
     assert wait_for(lambda: menv.container_of(name) is None, 15)
 
 
+@pytest.mark.parametrize("menv", EXEC_PATHS, indirect=True)
 def test_exec_tty(menv):
     name = menv.name("et")
     p = menv.mino("run", "-d", "-n", name, "--", "sleep", "300")
     assert p.returncode == 0, p.stderr
     menv.wait_status(name, "running")
+    assert exec_via(menv, name) == (menv.exec_path, 0)
     child = spawn_mino(menv, "exec", name, "--", *LOOP, rows=27, cols=91)
     child.sendline("stty size")
     child.expect(r"27 91\r?\n")
@@ -197,6 +199,7 @@ def test_exec_tty(menv):
     assert finish(child) == 4
 
 
+@pytest.mark.parametrize("menv", EXEC_PATHS, indirect=True)
 def test_exec_default_shell(menv):
     name = menv.name("es")
     p = menv.mino("run", "-d", "-n", name, "--", "sleep", "300")
