@@ -51,6 +51,7 @@ struct aws_mint {
 	uv_loop_t *loop;
 	struct http_client *http;
 	struct creds_cache *cache;
+	bool fresh;
 	char **env;                  /* the client's, copied; values may be secrets */
 	enum aws_stage stage;
 	enum awsconf_kind src_kind;
@@ -571,6 +572,7 @@ aws_mint_start(const struct aws_mint_opts *o, struct mino_error **err)
 	m->loop = o->loop;
 	m->http = o->http;
 	m->cache = o->cache;
+	m->fresh = o->fresh;
 	m->env = aws_env_copy(o->env);
 	m->role_arn = o->role_arn != NULL ? xstrdup(o->role_arn) : NULL;
 	m->external_id = o->external_id != NULL ? xstrdup(o->external_id) : NULL;
@@ -595,6 +597,12 @@ const char *
 aws_mint_source(const struct aws_mint *m)
 {
 	return m->source;
+}
+
+const char *
+aws_mint_key(const struct aws_mint *m)
+{
+	return m->cache_key;
 }
 
 bool
@@ -965,10 +973,11 @@ aws_mint_step(struct aws_mint *m)
 		/* fallthrough */
 	case AWS_STAGE_CACHE:
 		m->stage = AWS_STAGE_HOPS;
-		if (m->cache != NULL && aws_needs_sts(m)) {
+		free(m->cache_key);
+		m->cache_key = aws_identity_key(m);
+		if (m->cache != NULL && !m->fresh && aws_needs_sts(m)) {
 			const struct aws_creds *hit;
 
-			m->cache_key = aws_identity_key(m);
 			hit = creds_cache_get(m->cache, m->cache_key, time(NULL), AWS_CACHE_MIN_LEFT);
 			if (hit != NULL || aws_cache_from_disk(m)) {
 				if (hit != NULL) {

@@ -27,6 +27,7 @@ struct azure_mint {
 	uv_loop_t *loop;
 	struct http_client *http;
 	struct creds_cache *cache;
+	bool fresh;
 	char **env;
 	bool use_cli;
 	char *source;
@@ -300,16 +301,17 @@ azure_kick_cb(uv_timer_t *t)
 {
 	struct azure_mint *m = t->data;
 	struct mino_error *err = NULL;
+	struct creds_cache_field f[] = {
+		{ "source", m->use_cli ? "az" : "client_credentials" }, { "client_id", m->client_id },
+		{ "tenant", m->tenant }, { "subscription", m->subscription }, { "scope", m->scope },
+		{ "authority", m->authority },
+	};
 
-	if (m->cache != NULL) {
-		struct creds_cache_field f[] = {
-			{ "source", m->use_cli ? "az" : "client_credentials" }, { "client_id", m->client_id },
-			{ "tenant", m->tenant }, { "subscription", m->subscription }, { "scope", m->scope },
-			{ "authority", m->authority },
-		};
+	free(m->cache_key);
+	m->cache_key = creds_cache_key("azure", f, sizeof f / sizeof f[0]);
+	if (m->cache != NULL && !m->fresh) {
 		const struct azure_token *hit;
 
-		m->cache_key = creds_cache_key("azure", f, sizeof f / sizeof f[0]);
 		hit = creds_cache_get(m->cache, m->cache_key, time(NULL), AWS_CACHE_MIN_LEFT);
 		if (hit != NULL) {
 			azure_token_copy(&m->cur, hit);
@@ -339,6 +341,7 @@ azure_mint_start(const struct azure_mint_opts *o, struct mino_error **err)
 	m->loop = o->loop;
 	m->http = o->http;
 	m->cache = o->cache;
+	m->fresh = o->fresh;
 	while (o->env != NULL && o->env[n] != NULL)
 		n++;
 	m->env = xcalloc(n + 1, sizeof *m->env);
@@ -390,6 +393,12 @@ azure_mint_start(const struct azure_mint_opts *o, struct mino_error **err)
 	}
 	uv_timer_start(&m->kick, azure_kick_cb, 0, 0);
 	return m;
+}
+
+const char *
+azure_mint_key(const struct azure_mint *m)
+{
+	return m->cache_key;
 }
 
 const char *

@@ -43,6 +43,7 @@ struct gcp_mint {
 	uv_loop_t *loop;
 	struct http_client *http;
 	struct creds_cache *cache;
+	bool fresh;
 	char **env;
 	enum gcp_kind kind;
 	enum gcp_stage stage;
@@ -294,6 +295,7 @@ gcp_mint_start(const struct gcp_mint_opts *o, struct mino_error **err)
 	m->loop = o->loop;
 	m->http = o->http;
 	m->cache = o->cache;
+	m->fresh = o->fresh;
 	while (o->env != NULL && o->env[n] != NULL)
 		n++;
 	m->env = xcalloc(n + 1, sizeof *m->env);
@@ -315,6 +317,12 @@ gcp_mint_start(const struct gcp_mint_opts *o, struct mino_error **err)
 	    m->impersonate != NULL ? m->impersonate : "");
 	uv_timer_start(&m->kick, gcp_kick_cb, 0, 0);
 	return m;
+}
+
+const char *
+gcp_mint_key(const struct gcp_mint *m)
+{
+	return m->cache_key;
 }
 
 const char *
@@ -602,10 +610,11 @@ gcp_step(struct gcp_mint *m)
 
 	switch (m->stage) {
 	case GCP_STAGE_START:
-		if (m->cache != NULL) {
+		free(m->cache_key);
+		m->cache_key = gcp_identity_key(m);
+		if (m->cache != NULL && !m->fresh) {
 			const struct gcp_token *hit;
 
-			m->cache_key = gcp_identity_key(m);
 			hit = creds_cache_get(m->cache, m->cache_key, time(NULL), AWS_CACHE_MIN_LEFT);
 			if (hit != NULL) {
 				gcp_token_copy(&m->cur, hit);

@@ -118,8 +118,8 @@ part_creds_write(const struct part_ctx *ctx, const char *file, const char *data,
 }
 
 void
-part_creds_record(json_t *rec, const char *provider, const char *identity, time_t expires,
-    unsigned refreshes, const char *last_error)
+part_creds_record(json_t *rec, const char *provider, const char *key, const char *identity,
+    time_t expires, unsigned refreshes, const char *last_error)
 {
 	json_t *all = json_object_get(rec, "credentials"), *p = json_object();
 	char when[32];
@@ -130,6 +130,8 @@ part_creds_record(json_t *rec, const char *provider, const char *identity, time_
 	}
 	if (identity != NULL)
 		json_object_set_new(p, "identity", json_string(identity));
+	if (key != NULL)
+		json_object_set_new(p, "identity_key", json_string(key));
 	if (expires != 0) {
 		part_creds_iso(expires, when, sizeof when);
 		json_object_set_new(p, "expires", json_string(when));
@@ -137,6 +139,26 @@ part_creds_record(json_t *rec, const char *provider, const char *identity, time_
 	json_object_set_new(p, "refreshes", json_integer(refreshes));
 	json_object_set_new(p, "last_error", last_error != NULL ? json_string(last_error) : json_null());
 	json_object_set_new(all, provider, p);
+}
+
+int
+part_creds_resumed(const struct part_ctx *ctx, const char *provider, struct part_creds_resumed *out)
+{
+	const json_t *p = json_object_get(ctx->spec->creds.resumed, provider);
+	const char *when;
+	struct tm tm = { 0 };
+	const char *end;
+
+	out->key = json_string_value(json_object_get(p, "identity_key"));
+	out->identity = json_string_value(json_object_get(p, "identity"));
+	if (out->key == NULL || out->identity == NULL)
+		return -1;
+	out->refreshes = (unsigned)json_integer_value(json_object_get(p, "refreshes"));
+	out->expires = 0;
+	when = json_string_value(json_object_get(p, "expires"));
+	if (when != NULL && (end = strptime(when, "%Y-%m-%dT%H:%M:%SZ", &tm)) != NULL && *end == '\0')
+		out->expires = timegm(&tm);
+	return 0;
 }
 
 void
