@@ -9,6 +9,7 @@
 #include "mino-build.h"
 #include "mino-protocol.h"
 #include "minod.h"
+#include "part-creds.h"
 #include "podman.h"
 #include "xalloc.h"
 
@@ -82,6 +83,8 @@ rpc_daemon_status_result(void)
 		"podman", rpc_daemon_status_podman(),
 		"audit", audit_status());
 
+	if (r != NULL)
+		json_object_set_new(r, "credentials", part_creds_status());
 	if (r != NULL && rpc_daemon_status_base.present >= 0)
 		json_object_set_new(r, "base_image", json_pack("{s:s, s:b}", "name",
 		    rpc_daemon_status_base_name(), "present", rpc_daemon_status_base.present));

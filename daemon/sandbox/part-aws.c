@@ -67,6 +67,7 @@ static void aws_part_record(struct part_ctx *ctx, json_t *rec);
 static void aws_part_resume(struct part_ctx *ctx);
 static void aws_part_free(struct part_ctx *ctx);
 static const struct creds_refresh_sub_ops aws_part_sub_ops;
+static char *aws_part_identity(const struct aws_part *ap);
 
 const struct part_ops aws_part = {
 	.name = "aws",
@@ -97,6 +98,24 @@ aws_part_stop_cb(void *arg)
 	aws_part_stop(arg);
 }
 
+static bool
+aws_part_view(void *arg, struct part_creds_view *v)
+{
+	struct aws_part *ap = arg;
+
+	if (!ap->minted || ap->key == NULL)
+		return false;
+	v->provider = "aws";
+	v->key = ap->key;
+	v->identity = ap->identity;
+	v->source = ap->source;
+	v->session = ap->ctx->spec->name;
+	v->expires = ap->expires;
+	v->next_refresh = creds_refresh_due_at(&ap->sub);
+	v->last_error = ap->last_error;
+	return true;
+}
+
 static struct aws_part *
 aws_part_of(struct part_ctx *ctx)
 {
@@ -108,6 +127,7 @@ aws_part_of(struct part_ctx *ctx)
 		ctx->state = ap;
 	}
 	part_creds_live_add(&ap->live, aws_part_stop_cb, ap);
+	ap->live.view = aws_part_view;
 	return ap;
 }
 
@@ -126,6 +146,7 @@ aws_part_take(struct aws_part *ap, struct aws_creds *creds, const char *source)
 	ap->expires = ap->creds.expiration;
 	free(ap->identity);
 	ap->identity = NULL;
+	ap->identity = aws_part_identity(ap);
 	free(ap->last_error);
 	ap->last_error = NULL;
 }
@@ -404,8 +425,10 @@ aws_part_ended(struct part_ctx *ctx)
 {
 	struct aws_part *ap = ctx->state;
 
-	if (ap != NULL)
+	if (ap != NULL) {
 		aws_part_stop(ap);
+		part_creds_live_del(&ap->live);  /* nothing left to stop or show */
+	}
 }
 
 static void

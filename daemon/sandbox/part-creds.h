@@ -52,12 +52,23 @@ int part_creds_resumed(const struct part_ctx *ctx, const char *provider, struct 
 /* Live credential state (a timer, a mint in flight, a relay) that minod's
  * shutdown must stop: part_creds_fini calls each `stop` once, then closes
  * the HTTP client and frees the cache, so no handle is left to uv_walk. */
+struct part_creds_view;
 struct part_creds_live {
 	LIST_ENTRY(part_creds_live) link;
 	void (*stop)(void *arg);
+	/* Optional: what daemon/status shows of it (false: nothing yet). */
+	bool (*view)(void *arg, struct part_creds_view *out);
 	void *arg;
 	bool linked;
 };
+
+/* One session's credential of one provider, for daemon/status (borrowed; no secret). */
+struct part_creds_view {
+	const char *provider, *key, *identity, *source, *last_error, *session;
+	time_t expires, next_refresh;
+};
+/* daemon/status `credentials`: one entry per identity (PROTOCOL.md). */
+json_t *part_creds_status(void);
 void part_creds_live_add(struct part_creds_live *l, void (*stop)(void *arg), void *arg);
 void part_creds_live_del(struct part_creds_live *l);
 void part_creds_fini(void);

@@ -277,6 +277,23 @@ tok_part_stop_cb(void *arg)
 	tok_part_stop(arg);
 }
 
+static bool
+tok_part_view(void *arg, struct part_creds_view *v)
+{
+	struct tok_part *tp = arg;
+
+	if (!tp->have)
+		return false;
+	v->provider = tp->pv->name;
+	v->key = tp->key;
+	v->identity = tp->identity;
+	v->session = tp->ctx->spec->name;
+	v->expires = tp->expires;
+	v->next_refresh = creds_refresh_due_at(&tp->sub);
+	v->last_error = tp->last_error;
+	return true;
+}
+
 static struct tok_part *
 tok_part_of(struct part_ctx *ctx, const struct tok_provider *pv)
 {
@@ -289,6 +306,7 @@ tok_part_of(struct part_ctx *ctx, const struct tok_provider *pv)
 		ctx->state = tp;
 	}
 	part_creds_live_add(&tp->live, tok_part_stop_cb, tp);
+	tp->live.view = tok_part_view;
 	return tp;
 }
 
@@ -525,8 +543,10 @@ tok_part_ended(struct part_ctx *ctx)
 {
 	struct tok_part *tp = ctx->state;
 
-	if (tp != NULL)
+	if (tp != NULL) {
 		tok_part_stop(tp);
+		part_creds_live_del(&tp->live);  /* nothing left to stop or show */
+	}
 }
 
 static void
