@@ -41,6 +41,7 @@ struct aws_part {
 	struct creds_refresh_sub sub;   /* the identity's shared refresh timer, once delivered */
 	struct aws_creds creds;         /* minted, until contribute renders them */
 	bool minted;                    /* the prepare got credentials (or a re-adopted record had them) */
+	bool resumed;                   /* re-adopted after a minod restart */
 	char *key;                      /* the identity (creds_cache_key; no secret) */
 	char *source;                   /* where they came from (no secret) */
 	char *key_id;                   /* the access key id (an identifier, not a secret) */
@@ -345,6 +346,8 @@ aws_part_sub_start(void *data, struct mino_error **err)
 
 	/* Fresh: the cache would hand back the token being replaced. */
 	ap->mint = aws_part_mint(ap, true, aws_part_refreshed, err);
+	if (ap->mint == NULL && ap->resumed)
+		mino_error_wrap(err, "after a minod restart (the client's environment is not kept)");
 	return ap->mint != NULL ? 0 : -1;
 }
 
@@ -412,6 +415,7 @@ aws_part_resume(struct part_ctx *ctx)
 		return;
 	ap = aws_part_of(ctx);
 	ap->minted = true;
+	ap->resumed = true;
 	ap->key = xstrdup(r.key);
 	ap->identity = xstrdup(r.identity);
 	ap->expires = r.expires;

@@ -51,6 +51,7 @@ struct tok_part {
 	void *op;                        /* the mint in flight */
 	bool refreshing;                 /* op is a refresh */
 	bool have;                       /* the prepare got a token */
+	bool resumed;                    /* re-adopted after a minod restart */
 	char *token;                     /* secret; until delivered */
 	char *identity;                  /* account, tenant, host + source (no secret) */
 	char *project;                   /* GCP: the project; GitHub: the host */
@@ -355,6 +356,8 @@ tok_part_sub_start(void *data, struct mino_error **err)
 	tp->refreshing = true;
 	if (tp->pv->start(tp, true, err) < 0) {
 		tp->refreshing = false;
+		if (tp->resumed)
+			mino_error_wrap(err, "after a minod restart (the client's environment is not kept)");
 		return -1;
 	}
 	return 0;
@@ -518,6 +521,7 @@ tok_part_resume(struct part_ctx *ctx, const struct tok_provider *pv)
 		return;
 	tp = tok_part_of(ctx, pv);
 	tp->have = true;
+	tp->resumed = true;
 	tp->key = xstrdup(r.key);
 	tp->identity = xstrdup(r.identity);
 	tp->expires = r.expires;
