@@ -9,6 +9,7 @@
 
 #include "aws.h"
 #include "awsconf.h"
+#include "creds-io.h"
 #include "error.h"
 
 struct capture;
@@ -33,11 +34,7 @@ struct aws_hop {
 };
 
 struct aws_mint {
-	uv_loop_t *loop;
-	struct http_client *http;
-	struct creds_cache *cache;
-	bool fresh;
-	char **env;                  /* the client's, copied; values may be secrets */
+	struct creds_io io;          /* loop, http, cache, the client's env (copied), req, cap, kick */
 	enum aws_stage stage;
 	enum awsconf_kind src_kind;
 	char *source;                /* "environment", "profile `x`" */
@@ -53,10 +50,7 @@ struct aws_mint {
 	bool minted;                 /* an STS call made cur */
 	bool from_cache;
 	char *cache_key;
-	struct capture *cap;
-	struct http_req *req;
 	const char *action;          /* STS action in flight */
-	uv_timer_t kick;
 	aws_done_fn on_done;
 	void *data;
 };
@@ -64,7 +58,6 @@ struct aws_mint {
 /* The next step (aws.c); a failure ends the mint with err (taken). */
 void aws_mint_step(struct aws_mint *m);
 void aws_mint_fail(struct aws_mint *m, struct mino_error *err);
-void aws_env_free(char **env);
 /* Key and secret present and sane; err names `from` (aws-process.c). */
 int aws_creds_check(const struct aws_creds *c, const char *from, struct mino_error **err);
 int aws_creds_from_process_json(struct aws_creds *c, const char *out, size_t len, struct mino_error **err);

@@ -163,7 +163,7 @@ aws_capture_done(struct capture *cp, const struct capture_result *res, const str
 	struct mino_error *err = NULL;
 	const char *what = m->process != NULL ? "credential_process" : "aws configure export-credentials";
 
-	m->cap = NULL;
+	m->io.cap = NULL;
 	if (cerr != NULL)
 		mino_make_error(&err, cerr->code, 0, "%s", cerr->msg);
 	else if (res->exit_status != 0 || res->term_signal != 0) {
@@ -189,9 +189,9 @@ int
 aws_start_helper(struct aws_mint *m, struct mino_error **err)
 {
 	char **argv;
-	char **env = capture_env_with_defaults((const char *const *)m->env);
+	char **env = capture_env_with_defaults((const char *const *)m->io.env);
 	struct capture_opts co = {
-		.loop = m->loop,
+		.loop = m->io.loop,
 		.env = (const char *const *)env,
 		.timeout_ms = m->timeout_ms * 2,
 		.on_done = aws_capture_done,
@@ -216,10 +216,10 @@ aws_start_helper(struct aws_mint *m, struct mino_error **err)
 	}
 	co.argv = (const char *const *)argv;
 	log_debug("aws: %s: running %s", m->source, co.what);
-	m->cap = capture_start(&co, err);
+	m->io.cap = capture_start(&co, err);
 	capture_argv_free(argv);
 	capture_env_free(env);
-	if (m->cap == NULL)
+	if (m->io.cap == NULL)
 		return mino_error_wrap(err, "%s", m->source);
 	return 0;
 }

@@ -280,8 +280,8 @@ aws_sts_call(struct aws_mint *m, const char *action, const struct aws_hop *hop, 
 	m->action = action;
 	log_debug("aws: STS %s at %s (key %s%s%s)", action, m->endpoint, m->cur.access_key_id,
 	    hop != NULL ? ", role " : "", hop != NULL ? hop->role_arn : "");
-	m->req = http_request(m->http, &ho, err);
-	if (m->req == NULL)
+	m->io.req = http_request(m->io.http, &ho, err);
+	if (m->io.req == NULL)
 		return mino_error_wrap(err, "STS %s", action);
 	return 0;
 }
@@ -293,7 +293,7 @@ aws_sts_done(struct http_req *r, const struct http_response *resp, const struct 
 	struct mino_error *err = NULL;
 	struct aws_creds fresh;
 
-	m->req = NULL;
+	m->io.req = NULL;
 	if (herr != NULL) {
 		mino_make_error(&err, herr->code, 0, "STS %s: %s", m->action, herr->msg);
 		aws_mint_fail(m, err);

