@@ -1,28 +1,15 @@
 /* aws-process.c: AWS credentials rendered for the container, and read
  * back from `credential_process` and `aws configure export-credentials`
  * (aws.h, aws-int.h).  Nothing here logs a secret. */
-#include <ctype.h>
-#include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-
-#include <curl/curl.h>
-#include <jansson.h>
-#include <openssl/crypto.h>
 
 #include "aws.h"
 #include "aws-int.h"
-#include "awsconf.h"
-#include "buf.h"
-#include "creds-cache.h"
 #include "capture.h"
-#include "http.h"
 #include "log.h"
 #include "mino-protocol.h"
 #include "secret.h"
-#include "sigv4.h"
 #include "xalloc.h"
 
 static void aws_capture_done(struct capture *cp, const struct capture_result *res,

@@ -1,22 +1,12 @@
 /* aws-sts.c: STS for the AWS mint (aws.h, aws-int.h): Query API POSTs
  * signed with SigV4 (sigv4.h), and a strict reader of their XML answers. */
 #include <ctype.h>
-#include <errno.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <curl/curl.h>
-#include <jansson.h>
-#include <openssl/crypto.h>
 
 #include "aws.h"
 #include "aws-int.h"
-#include "awsconf.h"
-#include "buf.h"
-#include "creds-cache.h"
-#include "capture.h"
 #include "http.h"
 #include "log.h"
 #include "mino-protocol.h"

@@ -7,34 +7,23 @@
  * (aws-sts.c); aws_mint_step() decides what comes next.  on_done is never
  * called inside aws_mint_start: the first step runs from a 0 ms timer. */
 #include <ctype.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-
-#include <curl/curl.h>
-#include <jansson.h>
-#include <openssl/crypto.h>
 
 #include "aws.h"
 #include "aws-int.h"
-#include "awsconf.h"
-#include "buf.h"
 #include "creds-cache.h"
 #include "capture.h"
-#include "http.h"
 #include "log.h"
 #include "mino-protocol.h"
 #include "secret.h"
-#include "sigv4.h"
 #include "xalloc.h"
 
 static void aws_mint_free(struct aws_mint *m);
 static void aws_kick_cb(uv_timer_t *t);
 
 /* ---- the client's environment ---- */
-
 
 static const char *
 aws_env_nonempty(char *const *env, const char *name)
