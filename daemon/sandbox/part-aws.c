@@ -381,6 +381,7 @@ aws_part_sub_deliver(void *data, const void *result, time_t expires, struct mino
 	id = aws_part_identity(ap);
 	log_info("session %s: AWS credentials refreshed, %s", ap->ctx->spec->name, id);
 	part_creds_audit(ap->ctx, "credentials.refreshed", "aws", id, ap->expires, NULL);
+	part_changed(ap->ctx);
 	return 0;
 }
 
@@ -394,6 +395,7 @@ aws_part_sub_failed(void *data, const char *msg, unsigned retry_ms)
 	log_warn("session %s: refreshing AWS credentials: %s (retry in %u s)", ap->ctx->spec->name, msg,
 	    retry_ms / 1000);
 	part_creds_audit(ap->ctx, "credentials.failed", "aws", NULL, 0, msg);
+	part_changed(ap->ctx);
 }
 
 static const struct creds_refresh_sub_ops aws_part_sub_ops = {

@@ -389,6 +389,7 @@ tok_part_sub_deliver(void *data, const void *result, time_t expires, struct mino
 	tp->refreshes++;
 	log_info("session %s: %s credentials refreshed, %s", tp->ctx->spec->name, tp->pv->title, tp->identity);
 	part_creds_audit(tp->ctx, "credentials.refreshed", tp->pv->name, tp->identity, tp->expires, NULL);
+	part_changed(tp->ctx);
 	return 0;
 }
 
@@ -402,6 +403,7 @@ tok_part_sub_failed(void *data, const char *msg, unsigned retry_ms)
 	log_warn("session %s: refreshing %s credentials: %s (retry in %u s)", tp->ctx->spec->name, tp->pv->title,
 	    msg, retry_ms / 1000);
 	part_creds_audit(tp->ctx, "credentials.failed", tp->pv->name, NULL, 0, msg);
+	part_changed(tp->ctx);
 }
 
 static const struct creds_refresh_sub_ops tok_part_sub_ops = {

@@ -163,6 +163,15 @@ part_warn(struct part_ctx *ctx, const char *message)
 }
 
 void
+part_changed(struct part_ctx *ctx)
+{
+	struct parts *p = ctx->set;
+
+	if (p->cb.on_changed != NULL)
+		p->cb.on_changed(p, p->owner);
+}
+
+void
 part_opts_add_file(struct part_opts *o, const char *name, const char *content)
 {
 	size_t n = strv_len(o->files);

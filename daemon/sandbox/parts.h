@@ -87,6 +87,8 @@ struct parts_callbacks {
 	/* A part goes on without something (e.g. a credential that failed):
 	 * one line for create's `warnings`. */
 	void (*on_warning)(struct parts *p, const char *part, const char *message, void *owner);
+	/* What a part records changed while the sandbox runs (a refresh): save the record. */
+	void (*on_changed)(struct parts *p, void *owner);
 };
 
 struct parts *parts_new(const struct part_ops *const *table, const struct sandbox_spec *spec,
@@ -123,6 +125,8 @@ void part_progress(struct part_ctx *ctx, const char *message);
 /* For `ended`: whether the sandbox's command exited 0 (parts_set_exit). */
 bool part_exited_ok(const struct part_ctx *ctx);
 void part_warn(struct part_ctx *ctx, const char *message);
+/* What `record` gives changed (cb.on_changed). */
+void part_changed(struct part_ctx *ctx);
 /* Appends NAME and CONTENT (copied) to o->files. */
 void part_opts_add_file(struct part_opts *o, const char *name, const char *content);
 

@@ -164,11 +164,19 @@ reconcile_rebuild(const json_t *c, const char *name)
 /* What runs along a re-adopted session (credential refresh timers),
  * from its record's spec: the parts that can resume do. */
 static void
+reconcile_parts_changed(struct parts *p, void *owner)
+{
+	session_save(owner);
+}
+
+static void
 reconcile_resume_parts(struct session *s)
 {
+	static const struct parts_callbacks cb = { .on_changed = reconcile_parts_changed };
+
 	if (s->parts != NULL || !sandbox_creds_resumable(&s->spec.creds))
 		return;
-	s->parts = parts_new(parts_table, &s->spec, NULL, s);
+	s->parts = parts_new(parts_table, &s->spec, &cb, s);
 	parts_resume(s->parts);
 	log_info("session %s: credential refresh resumed", s->spec.name);
 }
