@@ -45,7 +45,7 @@ struct aws_part {
 	char *key;                      /* the identity (creds_cache_key; no secret) */
 	char *source;                   /* where they came from (no secret) */
 	char *key_id;                   /* the access key id (an identifier, not a secret) */
-	char *identity;                 /* a re-adopted session's recorded identity, until a refresh */
+	char *identity;                 /* as shown (no secret); a re-adopted session: the recorded one */
 	char *region;
 	time_t expires;
 	unsigned refreshes;
