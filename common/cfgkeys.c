@@ -129,6 +129,11 @@ const struct cfg_key cfgkeys_table[] = {
 	{ .name = "credentials.aws.region", .type = CFG_STRING, .flags = S | O | C, .def_str = "",
 	  .check = cfgkeys_check_text, .example = "\"us-east-1\"", .help = "AWS region",
 	  .consumer = "daemon/sandbox/spec-creds.c" },
+	{ .name = "credentials.aws.env_vars", .type = CFG_BOOL, .flags = S | C, .def_bool = false,
+	  .tightens = cfgkeys_tighten_false,
+	  .help = "Also put AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/AWS_SESSION_TOKEN in the environment "
+	    "(for tools that read only those; running processes then keep the first token)",
+	  .consumer = "daemon/sandbox/spec-creds.c" },
 
 	{ .name = "credentials.gcp.enabled", .type = CFG_BOOL, .flags = S, .def_bool = false,
 	  .tightens = cfgkeys_tighten_false, .help = "Include GCP credentials (like --gcp)",

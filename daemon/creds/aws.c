@@ -1,360 +1,35 @@
-/* aws.c: the AWS source chain and STS (aws.h).
+/* aws.c: the AWS source chain and the mint's steps (aws.h).
  *
  * An aws_mint walks: source (env | profile chain | credential_process |
  * aws CLI) -> cache lookup -> one AssumeRole per profile role hop -> the
  * final AssumeRole / GetSessionToken / pass-through -> cache store.
- * Every step that waits is a capture (child process) or an http_req;
- * aws_mint_step() decides what comes next.  on_done is never called
- * inside aws_mint_start: the first step runs from a 0 ms timer. */
+ * Every step that waits is a capture (aws-process.c) or an STS http_req
+ * (aws-sts.c); aws_mint_step() decides what comes next.  on_done is never
+ * called inside aws_mint_start: the first step runs from a 0 ms timer. */
 #include <ctype.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-
-#include <curl/curl.h>
-#include <jansson.h>
-#include <openssl/crypto.h>
 
 #include "aws.h"
-#include "awsconf.h"
-#include "buf.h"
+#include "aws-int.h"
 #include "creds-cache.h"
 #include "capture.h"
-#include "http.h"
 #include "log.h"
 #include "mino-protocol.h"
 #include "secret.h"
-#include "sigv4.h"
 #include "xalloc.h"
 
-#define AWS_STS_VERSION "2011-06-15"
-#define AWS_DEFAULT_REGION "us-east-1"
-#define AWS_DEFAULT_TIMEOUT_MS 30000u
-#define AWS_MAX_SECRET 8192u
-
-enum aws_stage {
-	AWS_STAGE_SOURCE,     /* run credential_process / the CLI if needed */
-	AWS_STAGE_CACHE,      /* look the identity up */
-	AWS_STAGE_HOPS,       /* profile role hops */
-	AWS_STAGE_FINAL,      /* AssumeRole(role_arn) / GetSessionToken / pass-through */
-	AWS_STAGE_DONE,
-};
-
-struct aws_hop {
-	char *role_arn, *external_id, *session_name;
-	unsigned duration_secs;
-};
-
-struct aws_mint {
-	uv_loop_t *loop;
-	struct http_client *http;
-	struct creds_cache *cache;
-	char **env;                  /* the client's, copied; values may be secrets */
-	enum aws_stage stage;
-	enum awsconf_kind src_kind;
-	char *source;                /* "environment", "profile `x`" */
-	char *profile;               /* NULL for the environment source */
-	char *process;               /* PROCESS: command line */
-	char *cli;                   /* CLI: path of aws */
-	char *region, *endpoint, *ca_bundle;
-	char *role_arn, *external_id, *session_name;
-	unsigned duration_secs, timeout_ms;
-	struct aws_hop *hops;
-	size_t nhops, next_hop;
-	struct aws_creds cur;
-	bool minted;                 /* an STS call made cur */
-	bool from_cache;
-	char *cache_key;
-	struct capture *cap;
-	struct http_req *req;
-	const char *action;          /* STS action in flight */
-	uv_timer_t kick;
-	aws_done_fn on_done;
-	void *data;
-};
-
-static void aws_mint_step(struct aws_mint *m);
-static void aws_mint_fail(struct aws_mint *m, struct mino_error *err);
 static void aws_mint_free(struct aws_mint *m);
 static void aws_kick_cb(uv_timer_t *t);
-static void aws_kick_close_cb(uv_handle_t *h);
-static void aws_capture_done(struct capture *cp, const struct capture_result *res,
-    const struct mino_error *err, void *data);
-static void aws_sts_done(struct http_req *r, const struct http_response *resp,
-    const struct mino_error *err, void *data);
-
-/* ---- credentials and their renderings ---- */
-
-void
-aws_creds_clear(struct aws_creds *c)
-{
-	free(c->access_key_id);
-	secret_free(c->secret_access_key);
-	secret_free(c->session_token);
-	free(c->region);
-	memset(c, 0, sizeof *c);
-}
-
-void
-aws_creds_move(struct aws_creds *dst, struct aws_creds *src)
-{
-	*dst = *src;
-	memset(src, 0, sizeof *src);
-}
-
-void
-aws_creds_copy(struct aws_creds *dst, const struct aws_creds *src)
-{
-	dst->access_key_id = src->access_key_id != NULL ? xstrdup(src->access_key_id) : NULL;
-	dst->secret_access_key = src->secret_access_key != NULL ? xstrdup(src->secret_access_key) : NULL;
-	dst->session_token = src->session_token != NULL ? xstrdup(src->session_token) : NULL;
-	dst->region = src->region != NULL ? xstrdup(src->region) : NULL;
-	dst->expiration = src->expiration;
-}
-
-static void
-aws_format_time(time_t t, char out[32])
-{
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
-/* Key texts are checked on the way in (no quote, backslash, space or
- * control byte), so they render without escaping. */
-char *
-aws_creds_process_json(const struct aws_creds *c)
-{
-	char exp[32] = "";
-
-	if (c->expiration != 0)
-		aws_format_time(c->expiration, exp);
-	return xasprintf("{\"Version\":1,\"AccessKeyId\":\"%s\",\"SecretAccessKey\":\"%s\"%s%s%s%s%s%s}\n",
-	    c->access_key_id, c->secret_access_key,
-	    c->session_token != NULL ? ",\"SessionToken\":\"" : "",
-	    c->session_token != NULL ? c->session_token : "",
-	    c->session_token != NULL ? "\"" : "",
-	    c->expiration != 0 ? ",\"Expiration\":\"" : "", exp, c->expiration != 0 ? "\"" : "");
-}
-
-char *
-aws_creds_ini(const struct aws_creds *c, const char *profile)
-{
-	return xasprintf("[%s]\naws_access_key_id = %s\naws_secret_access_key = %s\n%s%s%s",
-	    profile, c->access_key_id, c->secret_access_key,
-	    c->session_token != NULL ? "aws_session_token = " : "",
-	    c->session_token != NULL ? c->session_token : "",
-	    c->session_token != NULL ? "\n" : "");
-}
-
-char *
-aws_config_render(const char *credential_process, const char *region)
-{
-	return xasprintf("[default]\ncredential_process = %s\n%s%s%s", credential_process,
-	    region != NULL ? "region = " : "", region != NULL ? region : "", region != NULL ? "\n" : "");
-}
-
-
-static int
-aws_creds_check(const struct aws_creds *c, const char *from, struct mino_error **err)
-{
-	if (c->access_key_id == NULL || c->secret_access_key == NULL)
-		return mino_make_error(err, MINO_E_IO, 0, "%s: no access key id or secret access key", from);
-	if (secret_check_text("access key id", c->access_key_id, 128, err) < 0
-	    || secret_check_text("secret access key", c->secret_access_key, AWS_MAX_SECRET, err) < 0
-	    || (c->session_token != NULL && secret_check_text("session token", c->session_token, AWS_MAX_SECRET, err) < 0))
-		return mino_error_wrap(err, "%s", from);
-	return 0;
-}
-
-/* ISO 8601 as AWS writes it: 2026-12-01T21:00:00Z, optional fraction,
- * Z or +hh:mm / +hhmm. */
-int
-aws_parse_time(const char *s, time_t *out)
-{
-	struct tm tm = { 0 };
-	int n = 0, sign, oh = 0, om = 0;
-	const char *p;
-	time_t t;
-
-	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-	    &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) != 6 || n != 19)
-		return -1;
-	p = s + n;
-	if (*p == '.') {
-		p++;
-		if (!isdigit((unsigned char)*p))
-			return -1;
-		while (isdigit((unsigned char)*p))
-			p++;
-	}
-	if (*p == 'Z' && p[1] == '\0')
-		sign = 0;
-	else if ((*p == '+' || *p == '-') && isdigit((unsigned char)p[1]) && isdigit((unsigned char)p[2])) {
-		sign = *p == '+' ? 1 : -1;
-		oh = (p[1] - '0') * 10 + (p[2] - '0');
-		p += 3;
-		if (*p == ':')
-			p++;
-		if (!isdigit((unsigned char)p[0]) || !isdigit((unsigned char)p[1]) || p[2] != '\0')
-			return -1;
-		om = (p[0] - '0') * 10 + (p[1] - '0');
-	} else
-		return -1;
-	if (tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23
-	    || tm.tm_min > 59 || tm.tm_sec > 60 || oh > 23 || om > 59)
-		return -1;
-	tm.tm_year -= 1900;
-	tm.tm_mon -= 1;
-	t = timegm(&tm);
-	if (t == (time_t)-1)
-		return -1;
-	*out = t - sign * (oh * 3600 + om * 60);
-	return 0;
-}
-
-/* ---- STS XML: a strict extractor for the few elements we need ---- */
-
-/* The text of the single <tag>...</tag> in [doc, doc+len), entities
- * decoded; NULL if absent, repeated or holding markup. */
-static char *
-aws_xml_text(const char *doc, size_t len, const char *tag)
-{
-	_cleanup_free_ char *open = xasprintf("<%s>", tag);
-	_cleanup_free_ char *close = xasprintf("</%s>", tag);
-	const char *s = memmem(doc, len, open, strlen(open));
-	const char *e, *p;
-	struct buf b;
-
-	if (s == NULL)
-		return NULL;
-	s += strlen(open);
-	e = memmem(s, len - (size_t)(s - doc), close, strlen(close));
-	if (e == NULL || memmem(e, len - (size_t)(e - doc), open, strlen(open)) != NULL
-	    || memchr(s, '<', (size_t)(e - s)) != NULL)
-		return NULL;
-	buf_init(&b);
-	for (p = s; p < e; p++) {
-		static const struct { const char *ent; char c; } ents[] = {
-			{ "&amp;", '&' }, { "&lt;", '<' }, { "&gt;", '>' }, { "&quot;", '"' }, { "&apos;", '\'' },
-		};
-		size_t i;
-
-		if (*p != '&') {
-			secret_buf_append(&b, p, 1);
-			continue;
-		}
-		for (i = 0; i < sizeof ents / sizeof ents[0]; i++)
-			if ((size_t)(e - p) >= strlen(ents[i].ent) && strncmp(p, ents[i].ent, strlen(ents[i].ent)) == 0)
-				break;
-		if (i == sizeof ents / sizeof ents[0]) {
-			secret_buf_free(&b);
-			return NULL;
-		}
-		secret_buf_append(&b, &ents[i].c, 1);
-		p += strlen(ents[i].ent) - 1;
-	}
-	secret_buf_append(&b, "", 0);
-	return b.data;
-}
-
-static bool
-aws_xml_root_is(const char *doc, size_t len, const char *root)
-{
-	const char *p = doc;
-	size_t rl = strlen(root);
-
-	while (p < doc + len && isspace((unsigned char)*p))
-		p++;
-	if (p + 5 < doc + len && strncmp(p, "<?xml", 5) == 0) {
-		p = memmem(p, len - (size_t)(p - doc), "?>", 2);
-		if (p == NULL)
-			return false;
-		p += 2;
-		while (p < doc + len && isspace((unsigned char)*p))
-			p++;
-	}
-	return (size_t)(doc + len - p) > rl + 1 && p[0] == '<' && strncmp(p + 1, root, rl) == 0
-	    && (p[rl + 1] == ' ' || p[rl + 1] == '>');
-}
-
-int
-aws_sts_parse(const char *action, const char *doc, size_t len, long status, struct aws_creds *out,
-    struct mino_error **err)
-{
-	_cleanup_free_ char *root = xasprintf("%sResponse", action);
-	const char *cs, *ce;
-	_cleanup_free_ char *exp = NULL;
-
-	memset(out, 0, sizeof *out);
-	if (status != 200) {
-		_cleanup_free_ char *code = aws_xml_text(doc, len, "Code");
-		_cleanup_free_ char *msg = aws_xml_text(doc, len, "Message");
-
-		if (code == NULL)
-			return mino_make_error(err, MINO_E_IO, 0, "STS %s: HTTP %ld without an STS error document",
-			    action, status);
-		if (msg != NULL && strlen(msg) > 300)
-			msg[300] = '\0';
-		return mino_make_error(err, MINO_E_IO, 0, "STS %s: %s: %s (HTTP %ld)", action, code,
-		    msg != NULL ? msg : "(no message)", status);
-	}
-	if (!aws_xml_root_is(doc, len, root))
-		return mino_make_error(err, MINO_E_IO, 0, "STS %s: the answer is not a %s document", action, root);
-	cs = memmem(doc, len, "<Credentials>", 13);
-	ce = cs != NULL ? memmem(cs, len - (size_t)(cs - doc), "</Credentials>", 14) : NULL;
-	if (ce == NULL)
-		return mino_make_error(err, MINO_E_IO, 0, "STS %s: no <Credentials> in the answer", action);
-	out->access_key_id = aws_xml_text(cs, (size_t)(ce - cs), "AccessKeyId");
-	out->secret_access_key = aws_xml_text(cs, (size_t)(ce - cs), "SecretAccessKey");
-	out->session_token = aws_xml_text(cs, (size_t)(ce - cs), "SessionToken");
-	exp = aws_xml_text(cs, (size_t)(ce - cs), "Expiration");
-	if (out->session_token == NULL || exp == NULL || aws_parse_time(exp, &out->expiration) < 0) {
-		aws_creds_clear(out);
-		return mino_make_error(err, MINO_E_IO, 0, "STS %s: <Credentials> lacks a SessionToken or a valid Expiration",
-		    action);
-	}
-	if (aws_creds_check(out, "STS answer", err) < 0) {
-		aws_creds_clear(out);
-		return mino_error_wrap(err, "STS %s", action);
-	}
-	return 0;
-}
 
 /* ---- the client's environment ---- */
-
 
 static const char *
 aws_env_nonempty(char *const *env, const char *name)
 {
 	return capture_env_get((const char *const *)env, name);
 }
-
-static char **
-aws_env_copy(const char *const *env)
-{
-	size_t n = 0;
-	char **v;
-
-	while (env != NULL && env[n] != NULL)
-		n++;
-	v = xcalloc(n + 1, sizeof *v);
-	for (size_t i = 0; i < n; i++)
-		v[i] = xstrdup(env[i]);
-	return v;
-}
-
-static void
-aws_env_free(char **env)
-{
-	for (size_t i = 0; env != NULL && env[i] != NULL; i++)
-		secret_free(env[i]);
-	free(env);
-}
-
 
 /* ---- options and the source ---- */
 
@@ -411,10 +86,10 @@ aws_session_name(const char *want)
 static int
 aws_source_env(struct aws_mint *m, struct mino_error **err)
 {
-	const char *id = aws_env_nonempty(m->env, "AWS_ACCESS_KEY_ID");
-	const char *secret = aws_env_nonempty(m->env, "AWS_SECRET_ACCESS_KEY");
-	const char *token = aws_env_nonempty(m->env, "AWS_SESSION_TOKEN");
-	const char *exp = aws_env_nonempty(m->env, "AWS_CREDENTIAL_EXPIRATION");
+	const char *id = aws_env_nonempty(m->io.env, "AWS_ACCESS_KEY_ID");
+	const char *secret = aws_env_nonempty(m->io.env, "AWS_SECRET_ACCESS_KEY");
+	const char *token = aws_env_nonempty(m->io.env, "AWS_SESSION_TOKEN");
+	const char *exp = aws_env_nonempty(m->io.env, "AWS_CREDENTIAL_EXPIRATION");
 
 	if (id == NULL || secret == NULL)
 		return mino_make_error(err, MINO_E_CONFIG, 0,
@@ -432,8 +107,8 @@ aws_source_env(struct aws_mint *m, struct mino_error **err)
 static char *
 aws_file_path(const struct aws_mint *m, const struct aws_mint_opts *o, const char *var, const char *leaf)
 {
-	const char *v = aws_env_nonempty(m->env, var);
-	const char *home = o->home != NULL ? o->home : aws_env_nonempty(m->env, "HOME");
+	const char *v = aws_env_nonempty(m->io.env, var);
+	const char *home = o->home != NULL ? o->home : aws_env_nonempty(m->io.env, "HOME");
 
 	if (v != NULL)
 		return xstrdup(v);
@@ -493,7 +168,7 @@ aws_source_profile(struct aws_mint *m, const struct aws_mint_opts *o, const char
 		m->process = xstrdup(ch.process);
 		break;
 	case AWSCONF_CLI:
-		m->cli = capture_find_program((const char *const *)m->env, "aws");
+		m->cli = capture_find_program((const char *const *)m->io.env, "aws");
 		if (m->cli == NULL)
 			r = mino_make_error(err, MINO_E_CONFIG, 0,
 			    "no AWS credentials: not in the client's environment, profile `%s` %s (%s, %s), and no aws CLI on PATH",
@@ -509,10 +184,10 @@ aws_source_profile(struct aws_mint *m, const struct aws_mint_opts *o, const char
 static int
 aws_pick_endpoint(struct aws_mint *m, struct mino_error **err)
 {
-	const char *e = aws_env_nonempty(m->env, "AWS_ENDPOINT_URL_STS");
+	const char *e = aws_env_nonempty(m->io.env, "AWS_ENDPOINT_URL_STS");
 
 	if (e == NULL)
-		e = aws_env_nonempty(m->env, "AWS_ENDPOINT_URL");
+		e = aws_env_nonempty(m->io.env, "AWS_ENDPOINT_URL");
 	if (e == NULL) {
 		m->endpoint = xasprintf("https://sts.%s.amazonaws.com/", m->region);
 		return 0;
@@ -530,16 +205,16 @@ aws_mint_setup(struct aws_mint *m, const struct aws_mint_opts *o, struct mino_er
 	const char *profile = o->profile;
 
 	if (region == NULL)
-		region = aws_env_nonempty(m->env, "AWS_REGION");
+		region = aws_env_nonempty(m->io.env, "AWS_REGION");
 	if (region == NULL)
-		region = aws_env_nonempty(m->env, "AWS_DEFAULT_REGION");
+		region = aws_env_nonempty(m->io.env, "AWS_DEFAULT_REGION");
 	/* An explicit profile wins over the environment's keys, as in the SDKs. */
-	if (profile == NULL && aws_env_nonempty(m->env, "AWS_ACCESS_KEY_ID") != NULL) {
+	if (profile == NULL && aws_env_nonempty(m->io.env, "AWS_ACCESS_KEY_ID") != NULL) {
 		if (aws_source_env(m, err) < 0)
 			return -1;
 	} else {
 		if (profile == NULL)
-			profile = aws_env_nonempty(m->env, "AWS_PROFILE");
+			profile = aws_env_nonempty(m->io.env, "AWS_PROFILE");
 		if (profile == NULL)
 			profile = "default";
 		if (aws_source_profile(m, o, profile, err) < 0)
@@ -553,9 +228,9 @@ aws_mint_setup(struct aws_mint *m, const struct aws_mint_opts *o, struct mino_er
 		m->region = xstrdup(AWS_DEFAULT_REGION);
 	if (!aws_region_ok(m->region))
 		return mino_make_error(err, MINO_E_CONFIG, 0, "AWS region `%s` is not a region name", m->region);
-	if (aws_env_nonempty(m->env, "AWS_CA_BUNDLE") != NULL) {
+	if (aws_env_nonempty(m->io.env, "AWS_CA_BUNDLE") != NULL) {
 		free(m->ca_bundle);
-		m->ca_bundle = xstrdup(aws_env_nonempty(m->env, "AWS_CA_BUNDLE"));
+		m->ca_bundle = xstrdup(aws_env_nonempty(m->io.env, "AWS_CA_BUNDLE"));
 	}
 	return aws_pick_endpoint(m, err);
 }
@@ -568,10 +243,7 @@ aws_mint_start(const struct aws_mint_opts *o, struct mino_error **err)
 	if (aws_check_opts(o, err) < 0)
 		return NULL;
 	m = xcalloc(1, sizeof *m);
-	m->loop = o->loop;
-	m->http = o->http;
-	m->cache = o->cache;
-	m->env = aws_env_copy(o->env);
+	creds_io_init(&m->io, o->loop, o->http, o->cache, o->fresh, o->env, m);
 	m->role_arn = o->role_arn != NULL ? xstrdup(o->role_arn) : NULL;
 	m->external_id = o->external_id != NULL ? xstrdup(o->external_id) : NULL;
 	m->session_name = aws_session_name(o->session_name);
@@ -579,15 +251,13 @@ aws_mint_start(const struct aws_mint_opts *o, struct mino_error **err)
 	m->timeout_ms = o->timeout_ms ? o->timeout_ms : AWS_DEFAULT_TIMEOUT_MS;
 	m->on_done = o->on_done;
 	m->data = o->data;
-	uv_timer_init(m->loop, &m->kick);
-	m->kick.data = m;
 	if (aws_mint_setup(m, o, err) < 0) {
 		aws_mint_free(m);
 		return NULL;
 	}
 	log_debug("aws: minting from %s, region %s, endpoint %s%s%s", m->source, m->region, m->endpoint,
 	    m->role_arn != NULL ? ", role " : "", m->role_arn != NULL ? m->role_arn : "");
-	uv_timer_start(&m->kick, aws_kick_cb, 0, 0);
+	creds_io_kick(&m->io, aws_kick_cb);
 	return m;
 }
 
@@ -595,6 +265,12 @@ const char *
 aws_mint_source(const struct aws_mint *m)
 {
 	return m->source;
+}
+
+const char *
+aws_mint_key(const struct aws_mint *m)
+{
+	return m->cache_key;
 }
 
 bool
@@ -608,248 +284,6 @@ aws_kick_cb(uv_timer_t *t)
 {
 	aws_mint_step(t->data);
 }
-
-/* ---- the helper programs ---- */
-
-static int
-aws_creds_from_process_json(struct aws_creds *c, const char *out, size_t len, struct mino_error **err)
-{
-	json_error_t je;
-	json_t *j = json_loadb(out, len, JSON_REJECT_DUPLICATES, &je);
-	json_t *v;
-	const char *id, *secret, *token, *exp;
-	int r = 0;
-
-	if (!json_is_object(j)) {
-		json_decref(j);
-		return mino_make_error(err, MINO_E_IO, 0, "output is not a JSON object");
-	}
-	v = json_object_get(j, "Version");
-	id = json_string_value(json_object_get(j, "AccessKeyId"));
-	secret = json_string_value(json_object_get(j, "SecretAccessKey"));
-	token = json_string_value(json_object_get(j, "SessionToken"));
-	exp = json_string_value(json_object_get(j, "Expiration"));
-	if (!json_is_integer(v) || json_integer_value(v) != 1)
-		r = mino_make_error(err, MINO_E_IO, 0, "output has no \"Version\": 1");
-	else if (id == NULL || secret == NULL)
-		r = mino_make_error(err, MINO_E_IO, 0, "output lacks AccessKeyId or SecretAccessKey");
-	else if (json_object_get(j, "Expiration") != NULL && (exp == NULL || aws_parse_time(exp, &c->expiration) < 0))
-		r = mino_make_error(err, MINO_E_IO, 0, "output's Expiration is not an ISO 8601 time");
-	if (r == 0) {
-		c->access_key_id = xstrdup(id);
-		c->secret_access_key = xstrdup(secret);
-		c->session_token = token != NULL && token[0] != '\0' ? xstrdup(token) : NULL;
-		r = aws_creds_check(c, "output", err);
-	}
-	json_decref(j);
-	return r;
-}
-
-static int
-aws_parse_process_output(struct aws_mint *m, const char *out, size_t len, struct mino_error **err)
-{
-	return aws_creds_from_process_json(&m->cur, out, len, err);
-}
-
-static void
-aws_capture_done(struct capture *cp, const struct capture_result *res, const struct mino_error *cerr,
-    void *data)
-{
-	struct aws_mint *m = data;
-	struct mino_error *err = NULL;
-	const char *what = m->process != NULL ? "credential_process" : "aws configure export-credentials";
-
-	m->cap = NULL;
-	if (cerr != NULL)
-		mino_make_error(&err, cerr->code, 0, "%s", cerr->msg);
-	else if (res->exit_status != 0 || res->term_signal != 0) {
-		_cleanup_free_ char *first = xstrndup(res->errout, strcspn(res->errout, "\n"));
-		_cleanup_free_ char *clean = log_sanitize(first, strlen(first));
-
-		mino_make_error(&err, MINO_E_IO, 0, "%s exited with %s %d%s%s", what,
-		    res->term_signal != 0 ? "signal" : "status",
-		    res->term_signal != 0 ? res->term_signal : (int)res->exit_status,
-		    clean[0] != '\0' ? ": " : "", clean);
-	} else
-		aws_parse_process_output(m, res->out, res->out_len, &err);
-	if (err != NULL) {
-		mino_error_wrap(&err, "%s", m->source);
-		aws_mint_fail(m, err);
-		return;
-	}
-	m->stage = AWS_STAGE_CACHE;
-	aws_mint_step(m);
-}
-
-static int
-aws_start_helper(struct aws_mint *m, struct mino_error **err)
-{
-	char **argv;
-	char **env = capture_env_with_defaults((const char *const *)m->env);
-	struct capture_opts co = {
-		.loop = m->loop,
-		.env = (const char *const *)env,
-		.timeout_ms = m->timeout_ms * 2,
-		.on_done = aws_capture_done,
-		.data = m,
-	};
-
-	if (m->process != NULL) {
-		argv = capture_split_words(m->process, err);
-		if (argv == NULL) {
-			capture_env_free(env);
-			return mino_error_wrap(err, "%s: credential_process", m->source);
-		}
-		co.what = "credential_process";
-	} else {
-		const char *v[] = { m->cli, "configure", "export-credentials", "--profile", m->profile,
-			"--format", "process", NULL };
-
-		argv = xcalloc(8, sizeof *argv);
-		for (size_t i = 0; v[i] != NULL; i++)
-			argv[i] = xstrdup(v[i]);
-		co.what = "aws configure export-credentials";
-	}
-	co.argv = (const char *const *)argv;
-	log_debug("aws: %s: running %s", m->source, co.what);
-	m->cap = capture_start(&co, err);
-	capture_argv_free(argv);
-	capture_env_free(env);
-	if (m->cap == NULL)
-		return mino_error_wrap(err, "%s", m->source);
-	return 0;
-}
-
-/* ---- STS ---- */
-
-static char *
-aws_form_escape(const char *s)
-{
-	char *e = curl_easy_escape(NULL, s, 0);
-	char *r;
-
-	if (e == NULL)
-		fatal("curl_easy_escape: out of memory");
-	r = xstrdup(e);
-	curl_free(e);
-	return r;
-}
-
-static char *
-aws_sts_body(const char *action, const struct aws_hop *h, unsigned duration)
-{
-	_cleanup_free_ char *arn = NULL;
-	_cleanup_free_ char *name = NULL;
-	_cleanup_free_ char *ext = NULL;
-
-	if (h == NULL)
-		return xasprintf("Action=%s&Version=%s&DurationSeconds=%u", action, AWS_STS_VERSION, duration);
-	arn = aws_form_escape(h->role_arn);
-	name = aws_form_escape(h->session_name);
-	ext = h->external_id != NULL ? aws_form_escape(h->external_id) : NULL;
-	return xasprintf("Action=%s&Version=%s&RoleArn=%s&RoleSessionName=%s&DurationSeconds=%u%s%s", action,
-	    AWS_STS_VERSION, arn, name, h->duration_secs, ext != NULL ? "&ExternalId=" : "", ext != NULL ? ext : "");
-}
-
-/* The Host header curl sends for the endpoint: host, plus :port when given. */
-static int
-aws_endpoint_host(const char *url, char **host_out, struct mino_error **err)
-{
-	CURLU *u = curl_url();
-	char *host = NULL, *port = NULL;
-	int r = 0;
-
-	if (u == NULL)
-		fatal("curl_url: out of memory");
-	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK || curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK)
-		r = mino_make_error(err, MINO_E_CONFIG, 0, "STS endpoint `%s` is not a URL", url);
-	else {
-		curl_url_get(u, CURLUPART_PORT, &port, 0);
-		*host_out = port != NULL ? xasprintf("%s:%s", host, port) : xstrdup(host);
-	}
-	curl_free(host);
-	curl_free(port);
-	curl_url_cleanup(u);
-	return r;
-}
-
-static int
-aws_sts_call(struct aws_mint *m, const char *action, const struct aws_hop *hop, struct mino_error **err)
-{
-	static const char ctype[] = "application/x-www-form-urlencoded; charset=utf-8";
-	_cleanup_free_ char *body = aws_sts_body(action, hop, m->duration_secs);
-	_cleanup_free_ char *host = NULL;
-	_cleanup_free_ char *h_host = NULL, *h_date = NULL, *h_auth = NULL;
-	_cleanup_secret_ char *h_token = NULL;
-	struct sigv4_key key = {
-		.access_key_id = m->cur.access_key_id,
-		.secret_access_key = m->cur.secret_access_key,
-		.session_token = m->cur.session_token,
-	};
-	struct sigv4_input in = {
-		.method = "POST", .path = "/", .region = m->region, .service = "sts",
-		.content_type = ctype, .body = body, .body_len = strlen(body), .now = time(NULL),
-	};
-	struct sigv4_output sig;
-	const char *headers[6];
-	size_t nh = 0;
-	struct http_request_opts ho = {
-		.method = "POST", .url = m->endpoint, .headers = headers, .body = body, .body_len = strlen(body),
-		.timeout_ms = m->timeout_ms, .ca_bundle = m->ca_bundle, .on_done = aws_sts_done, .data = m,
-	};
-
-	if (aws_endpoint_host(m->endpoint, &host, err) < 0)
-		return -1;
-	in.host = host;
-	if (sigv4_sign(&in, &key, &sig, err) < 0)
-		return mino_error_wrap(err, "STS %s", action);
-	h_host = xasprintf("Host: %s", host);
-	h_date = xasprintf("X-Amz-Date: %s", sig.amz_date);
-	h_auth = xasprintf("Authorization: %s", sig.authorization);
-	sigv4_output_clear(&sig);
-	headers[nh++] = "Content-Type: application/x-www-form-urlencoded; charset=utf-8";
-	headers[nh++] = h_host;
-	headers[nh++] = h_date;
-	headers[nh++] = h_auth;
-	if (m->cur.session_token != NULL) {
-		h_token = xasprintf("X-Amz-Security-Token: %s", m->cur.session_token);
-		headers[nh++] = h_token;
-	}
-	headers[nh] = NULL;
-	m->action = action;
-	log_debug("aws: STS %s at %s (key %s%s%s)", action, m->endpoint, m->cur.access_key_id,
-	    hop != NULL ? ", role " : "", hop != NULL ? hop->role_arn : "");
-	m->req = http_request(m->http, &ho, err);
-	if (m->req == NULL)
-		return mino_error_wrap(err, "STS %s", action);
-	return 0;
-}
-
-static void
-aws_sts_done(struct http_req *r, const struct http_response *resp, const struct mino_error *herr, void *data)
-{
-	struct aws_mint *m = data;
-	struct mino_error *err = NULL;
-	struct aws_creds fresh;
-
-	m->req = NULL;
-	if (herr != NULL) {
-		mino_make_error(&err, herr->code, 0, "STS %s: %s", m->action, herr->msg);
-		aws_mint_fail(m, err);
-		return;
-	}
-	if (aws_sts_parse(m->action, resp->body, resp->body_len, resp->status, &fresh, &err) < 0) {
-		mino_error_wrap(&err, "%s", m->source);
-		aws_mint_fail(m, err);
-		return;
-	}
-	log_debug("aws: STS %s gave key %s", m->action, fresh.access_key_id);
-	aws_creds_clear(&m->cur);
-	m->cur = fresh;
-	m->minted = true;
-	aws_mint_step(m);
-}
-
 /* ---- the steps ---- */
 
 static void
@@ -889,7 +323,7 @@ aws_identity_key(const struct aws_mint *m)
 static bool
 aws_cache_from_disk(struct aws_mint *m)
 {
-	_cleanup_secret_ char *text = creds_cache_load(m->cache, m->cache_key, time(NULL), AWS_CACHE_MIN_LEFT);
+	_cleanup_secret_ char *text = creds_cache_load(m->io.cache, m->cache_key, time(NULL), AWS_CACHE_MIN_LEFT);
 	struct aws_creds c = { 0 };
 	struct aws_creds *mem;
 	struct mino_error *err = NULL;
@@ -905,7 +339,7 @@ aws_cache_from_disk(struct aws_mint *m)
 	}
 	mem = xcalloc(1, sizeof *mem);
 	aws_creds_copy(mem, &c);
-	creds_cache_put(m->cache, m->cache_key, mem, mem->expiration, aws_cache_free_fn);
+	creds_cache_put(m->io.cache, m->cache_key, mem, mem->expiration, aws_cache_free_fn);
 	aws_creds_clear(&m->cur);
 	m->cur = c;
 	log_debug("aws: token for this identity read from the cache directory");
@@ -924,15 +358,15 @@ aws_mint_finish(struct aws_mint *m)
 	struct aws_creds *out = xcalloc(1, sizeof *out);
 
 	m->stage = AWS_STAGE_DONE;
-	if (m->minted && m->cache != NULL && m->cache_key != NULL) {
+	if (m->minted && m->io.cache != NULL && m->cache_key != NULL) {
 		struct aws_creds *c = xcalloc(1, sizeof *c);
 
 		_cleanup_secret_ char *text = aws_creds_process_json(&m->cur);
 		struct mino_error *err = NULL;
 
 		aws_creds_copy(c, &m->cur);
-		creds_cache_put(m->cache, m->cache_key, c, c->expiration, aws_cache_free_fn);
-		if (creds_cache_persist(m->cache, m->cache_key, text, m->cur.expiration, &err) < 0) {
+		creds_cache_put(m->io.cache, m->cache_key, c, c->expiration, aws_cache_free_fn);
+		if (creds_cache_persist(m->io.cache, m->cache_key, text, m->cur.expiration, &err) < 0) {
 			log_warn("%s", err->msg);
 			mino_error_release(&err);
 		}
@@ -949,7 +383,7 @@ aws_mint_finish(struct aws_mint *m)
 	aws_mint_free(m);
 }
 
-static void
+void
 aws_mint_step(struct aws_mint *m)
 {
 	struct mino_error *err = NULL;
@@ -965,11 +399,12 @@ aws_mint_step(struct aws_mint *m)
 		/* fallthrough */
 	case AWS_STAGE_CACHE:
 		m->stage = AWS_STAGE_HOPS;
-		if (m->cache != NULL && aws_needs_sts(m)) {
+		free(m->cache_key);
+		m->cache_key = aws_identity_key(m);
+		if (m->io.cache != NULL && !m->io.fresh && aws_needs_sts(m)) {
 			const struct aws_creds *hit;
 
-			m->cache_key = aws_identity_key(m);
-			hit = creds_cache_get(m->cache, m->cache_key, time(NULL), AWS_CACHE_MIN_LEFT);
+			hit = creds_cache_get(m->io.cache, m->cache_key, time(NULL), AWS_CACHE_MIN_LEFT);
 			if (hit != NULL || aws_cache_from_disk(m)) {
 				if (hit != NULL) {
 					aws_creds_clear(&m->cur);
@@ -1010,7 +445,7 @@ aws_mint_step(struct aws_mint *m)
 	}
 }
 
-static void
+void
 aws_mint_fail(struct aws_mint *m, struct mino_error *err)
 {
 	m->stage = AWS_STAGE_DONE;
@@ -1021,11 +456,10 @@ aws_mint_fail(struct aws_mint *m, struct mino_error *err)
 }
 
 static void
-aws_kick_close_cb(uv_handle_t *h)
+aws_mint_freed(void *owner)
 {
-	struct aws_mint *m = h->data;
+	struct aws_mint *m = owner;
 
-	aws_env_free(m->env);
 	for (size_t i = 0; i < m->nhops; i++) {
 		free(m->hops[i].role_arn);
 		free(m->hops[i].external_id);
@@ -1050,14 +484,7 @@ aws_kick_close_cb(uv_handle_t *h)
 static void
 aws_mint_free(struct aws_mint *m)
 {
-	if (m->req != NULL)
-		http_req_cancel(m->req);
-	m->req = NULL;
-	if (m->cap != NULL)
-		capture_cancel(m->cap);
-	m->cap = NULL;
-	uv_timer_stop(&m->kick);
-	uv_close((uv_handle_t *)&m->kick, aws_kick_close_cb);
+	creds_io_close(&m->io, aws_mint_freed);
 }
 
 void

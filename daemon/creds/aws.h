@@ -62,6 +62,7 @@ struct aws_mint_opts {
 	uv_loop_t *loop;
 	struct http_client *http;
 	struct creds_cache *cache;      /* optional: identity-keyed reuse */
+	bool fresh;                     /* skip the cache lookup (a refresh), still store the result */
 	const char *const *env;         /* the client's environment, "K=V", NULL-terminated */
 	const char *home;               /* the client's home (for ~/.aws); NULL: env's HOME */
 	const char *profile;            /* credentials.aws.profile; NULL: AWS_PROFILE or default */
@@ -82,6 +83,9 @@ void aws_mint_cancel(struct aws_mint *m);
 /* Where the source credentials came from ("environment", "profile `dev`",
  * ...), for messages and audit. */
 const char *aws_mint_source(const struct aws_mint *m);
+/* The identity's key (creds_cache_key: provider and every input that
+ * determines the identity, no secret), set before on_done; NULL before. */
+const char *aws_mint_key(const struct aws_mint *m);
 /* True once the result came from the cache. */
 bool aws_mint_from_cache(const struct aws_mint *m);
 

@@ -13,6 +13,7 @@
 #include "aws.h"
 #include "azure.h"
 #include "creds-cache.h"
+#include "creds-io.h"
 #include "capture.h"
 #include "http.h"
 #include "log.h"
@@ -24,10 +25,7 @@
 #define AZURE_MAX_TOKEN 16384u
 
 struct azure_mint {
-	uv_loop_t *loop;
-	struct http_client *http;
-	struct creds_cache *cache;
-	char **env;
+	struct creds_io io;      /* loop, http, cache, the client's env (copied), req, cap, kick */
 	bool use_cli;
 	char *source;
 	char *authority;
@@ -39,9 +37,6 @@ struct azure_mint {
 	struct azure_token cur;
 	bool done, from_cache;
 	char *cache_key;
-	struct http_req *req;
-	struct capture *cap;
-	uv_timer_t kick;
 	azure_done_fn on_done;
 	void *data;
 };
@@ -146,7 +141,7 @@ azure_http_done(struct http_req *r, const struct http_response *resp, const stru
 	const char *tok;
 	json_t *exp;
 
-	m->req = NULL;
+	m->io.req = NULL;
 	if (herr != NULL) {
 		mino_make_error(&err, herr->code, 0, "%s: %s", m->source, herr->msg);
 		azure_fail(m, err);
@@ -206,8 +201,8 @@ azure_request(struct azure_mint *m, struct mino_error **err)
 	ho.body = body;
 	ho.body_len = strlen(body);
 	log_debug("azure: client-credentials grant for %s at %s", m->client_id, url);
-	m->req = http_request(m->http, &ho, err);
-	return m->req != NULL ? 0 : -1;
+	m->io.req = http_request(m->io.http, &ho, err);
+	return m->io.req != NULL ? 0 : -1;
 }
 
 static void
@@ -217,7 +212,7 @@ azure_capture_done(struct capture *cp, const struct capture_result *res, const s
 	struct mino_error *err = NULL;
 	json_t *j = NULL;
 
-	m->cap = NULL;
+	m->io.cap = NULL;
 	if (cerr != NULL)
 		mino_make_error(&err, cerr->code, 0, "%s", cerr->msg);
 	else if (res->exit_status != 0 || res->term_signal != 0) {
@@ -268,9 +263,9 @@ azure_start_az(struct azure_mint *m, struct mino_error **err)
 {
 	const char *argv[10] = { m->az, "account", "get-access-token", "--output", "json" };
 	size_t n = 5;
-	char **env = capture_env_with_defaults((const char *const *)m->env);
+	char **env = capture_env_with_defaults((const char *const *)m->io.env);
 	struct capture_opts co = {
-		.loop = m->loop, .argv = argv, .env = (const char *const *)env, .what = "az account get-access-token",
+		.loop = m->io.loop, .argv = argv, .env = (const char *const *)env, .what = "az account get-access-token",
 		.timeout_ms = m->timeout_ms * 2, .on_done = azure_capture_done, .data = m,
 	};
 
@@ -283,9 +278,9 @@ azure_start_az(struct azure_mint *m, struct mino_error **err)
 	}
 	argv[n] = NULL;
 	log_debug("azure: running az account get-access-token");
-	m->cap = capture_start(&co, err);
+	m->io.cap = capture_start(&co, err);
 	capture_env_free(env);
-	return m->cap != NULL ? 0 : -1;
+	return m->io.cap != NULL ? 0 : -1;
 }
 
 static void
@@ -300,17 +295,18 @@ azure_kick_cb(uv_timer_t *t)
 {
 	struct azure_mint *m = t->data;
 	struct mino_error *err = NULL;
+	struct creds_cache_field f[] = {
+		{ "source", m->use_cli ? "az" : "client_credentials" }, { "client_id", m->client_id },
+		{ "tenant", m->tenant }, { "subscription", m->subscription }, { "scope", m->scope },
+		{ "authority", m->authority },
+	};
 
-	if (m->cache != NULL) {
-		struct creds_cache_field f[] = {
-			{ "source", m->use_cli ? "az" : "client_credentials" }, { "client_id", m->client_id },
-			{ "tenant", m->tenant }, { "subscription", m->subscription }, { "scope", m->scope },
-			{ "authority", m->authority },
-		};
+	free(m->cache_key);
+	m->cache_key = creds_cache_key("azure", f, sizeof f / sizeof f[0]);
+	if (m->io.cache != NULL && !m->io.fresh) {
 		const struct azure_token *hit;
 
-		m->cache_key = creds_cache_key("azure", f, sizeof f / sizeof f[0]);
-		hit = creds_cache_get(m->cache, m->cache_key, time(NULL), AWS_CACHE_MIN_LEFT);
+		hit = creds_cache_get(m->io.cache, m->cache_key, time(NULL), AWS_CACHE_MIN_LEFT);
 		if (hit != NULL) {
 			azure_token_copy(&m->cur, hit);
 			m->from_cache = true;
@@ -328,7 +324,6 @@ struct azure_mint *
 azure_mint_start(const struct azure_mint_opts *o, struct mino_error **err)
 {
 	struct azure_mint *m;
-	size_t n = 0;
 	const char *id, *secret, *tenant, *authority;
 
 	if (o->loop == NULL || o->http == NULL || o->on_done == NULL) {
@@ -336,25 +331,16 @@ azure_mint_start(const struct azure_mint_opts *o, struct mino_error **err)
 		return NULL;
 	}
 	m = xcalloc(1, sizeof *m);
-	m->loop = o->loop;
-	m->http = o->http;
-	m->cache = o->cache;
-	while (o->env != NULL && o->env[n] != NULL)
-		n++;
-	m->env = xcalloc(n + 1, sizeof *m->env);
-	for (size_t i = 0; i < n; i++)
-		m->env[i] = xstrdup(o->env[i]);
+	creds_io_init(&m->io, o->loop, o->http, o->cache, o->fresh, o->env, m);
 	m->timeout_ms = o->timeout_ms ? o->timeout_ms : AZURE_DEFAULT_TIMEOUT_MS;
 	m->on_done = o->on_done;
 	m->data = o->data;
 	m->scope = xstrdup(o->scope != NULL ? o->scope : AZURE_SCOPE_DEFAULT);
 	m->subscription = o->subscription != NULL ? xstrdup(o->subscription) : NULL;
-	uv_timer_init(m->loop, &m->kick);
-	m->kick.data = m;
-	id = capture_env_get((const char *const *)m->env, "AZURE_CLIENT_ID");
-	secret = capture_env_get((const char *const *)m->env, "AZURE_CLIENT_SECRET");
-	tenant = o->tenant != NULL ? o->tenant : capture_env_get((const char *const *)m->env, "AZURE_TENANT_ID");
-	authority = capture_env_get((const char *const *)m->env, "AZURE_AUTHORITY_HOST");
+	id = capture_env_get((const char *const *)m->io.env, "AZURE_CLIENT_ID");
+	secret = capture_env_get((const char *const *)m->io.env, "AZURE_CLIENT_SECRET");
+	tenant = o->tenant != NULL ? o->tenant : capture_env_get((const char *const *)m->io.env, "AZURE_TENANT_ID");
+	authority = capture_env_get((const char *const *)m->io.env, "AZURE_AUTHORITY_HOST");
 	if (tenant != NULL && !azure_name_ok(tenant)) {
 		mino_make_error(err, MINO_E_CONFIG, 0, "Azure tenant `%s` is not a tenant id or domain", tenant);
 		azure_free(m);
@@ -377,7 +363,7 @@ azure_mint_start(const struct azure_mint_opts *o, struct mino_error **err)
 			return NULL;
 		}
 	} else {
-		m->az = capture_find_program((const char *const *)m->env, "az");
+		m->az = capture_find_program((const char *const *)m->io.env, "az");
 		if (m->az == NULL) {
 			mino_make_error(err, MINO_E_CONFIG, 0, "no Azure credentials: %s, and no az on PATH",
 			    id != NULL || secret != NULL ? "AZURE_CLIENT_ID, AZURE_CLIENT_SECRET and a tenant must all be set"
@@ -388,8 +374,14 @@ azure_mint_start(const struct azure_mint_opts *o, struct mino_error **err)
 		m->use_cli = true;
 		m->source = xstrdup("az");
 	}
-	uv_timer_start(&m->kick, azure_kick_cb, 0, 0);
+	creds_io_kick(&m->io, azure_kick_cb);
 	return m;
+}
+
+const char *
+azure_mint_key(const struct azure_mint *m)
+{
+	return m->cache_key;
 }
 
 const char *
@@ -414,11 +406,11 @@ azure_finish(struct azure_mint *m)
 		m->cur.tenant = m->tenant != NULL ? xstrdup(m->tenant) : NULL;
 		m->cur.subscription = m->subscription != NULL ? xstrdup(m->subscription) : NULL;
 		m->cur.client_id = m->client_id != NULL ? xstrdup(m->client_id) : NULL;
-		if (m->cache != NULL && m->cache_key != NULL) {
+		if (m->io.cache != NULL && m->cache_key != NULL) {
 			struct azure_token *c = xcalloc(1, sizeof *c);
 
 			azure_token_copy(c, &m->cur);
-			creds_cache_put(m->cache, m->cache_key, c, c->expiration, azure_cache_free_fn);
+			creds_cache_put(m->io.cache, m->cache_key, c, c->expiration, azure_cache_free_fn);
 		}
 	}
 	azure_token_move(out, &m->cur);
@@ -440,13 +432,10 @@ azure_fail(struct azure_mint *m, struct mino_error *err)
 }
 
 static void
-azure_close_cb(uv_handle_t *h)
+azure_freed(void *owner)
 {
-	struct azure_mint *m = h->data;
+	struct azure_mint *m = owner;
 
-	for (size_t i = 0; m->env[i] != NULL; i++)
-		secret_free(m->env[i]);
-	free(m->env);
 	free(m->source);
 	free(m->authority);
 	free(m->tenant);
@@ -463,14 +452,7 @@ azure_close_cb(uv_handle_t *h)
 static void
 azure_free(struct azure_mint *m)
 {
-	if (m->req != NULL)
-		http_req_cancel(m->req);
-	m->req = NULL;
-	if (m->cap != NULL)
-		capture_cancel(m->cap);
-	m->cap = NULL;
-	uv_timer_stop(&m->kick);
-	uv_close((uv_handle_t *)&m->kick, azure_close_cb);
+	creds_io_close(&m->io, azure_freed);
 }
 
 void

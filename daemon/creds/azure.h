@@ -42,6 +42,7 @@ struct azure_mint_opts {
 	uv_loop_t *loop;
 	struct http_client *http;
 	struct creds_cache *cache;      /* optional */
+	bool fresh;                     /* skip the cache lookup (a refresh), still store the result */
 	const char *const *env;         /* the client's environment */
 	const char *tenant;             /* credentials.azure.tenant */
 	const char *subscription;       /* credentials.azure.subscription */
@@ -54,6 +55,8 @@ struct azure_mint_opts {
 struct azure_mint *azure_mint_start(const struct azure_mint_opts *o, struct mino_error **err);
 void azure_mint_cancel(struct azure_mint *m);
 const char *azure_mint_source(const struct azure_mint *m);
+/* The identity's key (creds_cache_key, no secret), set before on_done. */
+const char *azure_mint_key(const struct azure_mint *m);
 bool azure_mint_from_cache(const struct azure_mint *m);
 
 /* Exposed for tests: az's expiry fields (expires_on first). */

@@ -21,6 +21,7 @@
 #include "aws.h"
 #include "b64.h"
 #include "creds-cache.h"
+#include "creds-io.h"
 #include "capture.h"
 #include "fsutil.h"
 #include "gcp.h"
@@ -40,10 +41,7 @@ enum gcp_kind { GCP_USER, GCP_SERVICE_ACCOUNT, GCP_CLI };
 enum gcp_stage { GCP_STAGE_START, GCP_STAGE_TOKEN, GCP_STAGE_IMPERSONATE, GCP_STAGE_DONE };
 
 struct gcp_mint {
-	uv_loop_t *loop;
-	struct http_client *http;
-	struct creds_cache *cache;
-	char **env;
+	struct creds_io io;      /* loop, http, cache, the client's env (copied), req, cap, kick */
 	enum gcp_kind kind;
 	enum gcp_stage stage;
 	char *source;            /* "application default credentials (FILE)", "gcloud" */
@@ -64,9 +62,6 @@ struct gcp_mint {
 	struct gcp_token cur;
 	bool from_cache;
 	char *cache_key;
-	struct http_req *req;
-	struct capture *cap;
-	uv_timer_t kick;
 	gcp_done_fn on_done;
 	void *data;
 };
@@ -237,15 +232,15 @@ gcp_read_adc(struct gcp_mint *m, const char *path, struct mino_error **err)
 static int
 gcp_setup(struct gcp_mint *m, const struct gcp_mint_opts *o, struct mino_error **err)
 {
-	const char *adc = capture_env_get((const char *const *)m->env, "GOOGLE_APPLICATION_CREDENTIALS");
+	const char *adc = capture_env_get((const char *const *)m->io.env, "GOOGLE_APPLICATION_CREDENTIALS");
 	_cleanup_free_ char *def = NULL;
-	const char *iam = capture_env_get((const char *const *)m->env, "CLOUDSDK_API_ENDPOINT_OVERRIDES_IAMCREDENTIALS");
-	const char *ca = capture_env_get((const char *const *)m->env, "CLOUDSDK_CORE_CUSTOM_CA_CERTS_FILE");
+	const char *iam = capture_env_get((const char *const *)m->io.env, "CLOUDSDK_API_ENDPOINT_OVERRIDES_IAMCREDENTIALS");
+	const char *ca = capture_env_get((const char *const *)m->io.env, "CLOUDSDK_CORE_CUSTOM_CA_CERTS_FILE");
 	struct stat st;
 
 	if (adc == NULL) {
-		const char *cfg = capture_env_get((const char *const *)m->env, "CLOUDSDK_CONFIG");
-		const char *home = o->home != NULL ? o->home : capture_env_get((const char *const *)m->env, "HOME");
+		const char *cfg = capture_env_get((const char *const *)m->io.env, "CLOUDSDK_CONFIG");
+		const char *home = o->home != NULL ? o->home : capture_env_get((const char *const *)m->io.env, "HOME");
 
 		if (home == NULL)
 			home = getenv("HOME") != NULL ? getenv("HOME") : "/";
@@ -259,7 +254,7 @@ gcp_setup(struct gcp_mint *m, const struct gcp_mint_opts *o, struct mino_error *
 		if (gcp_read_adc(m, path, err) < 0)
 			return -1;
 	} else {
-		m->gcloud = capture_find_program((const char *const *)m->env, "gcloud");
+		m->gcloud = capture_find_program((const char *const *)m->io.env, "gcloud");
 		if (m->gcloud == NULL)
 			return mino_make_error(err, MINO_E_CONFIG, 0,
 			    "no GCP credentials: no GOOGLE_APPLICATION_CREDENTIALS, no %s, and no gcloud on PATH", def);
@@ -275,7 +270,6 @@ struct gcp_mint *
 gcp_mint_start(const struct gcp_mint_opts *o, struct mino_error **err)
 {
 	struct gcp_mint *m;
-	size_t n = 0;
 
 	if (o->loop == NULL || o->http == NULL || o->on_done == NULL) {
 		mino_make_error(err, MINO_E_INTERNAL, 0, "gcp: loop, http and on_done are required");
@@ -291,30 +285,27 @@ gcp_mint_start(const struct gcp_mint_opts *o, struct mino_error **err)
 		return NULL;
 	}
 	m = xcalloc(1, sizeof *m);
-	m->loop = o->loop;
-	m->http = o->http;
-	m->cache = o->cache;
-	while (o->env != NULL && o->env[n] != NULL)
-		n++;
-	m->env = xcalloc(n + 1, sizeof *m->env);
-	for (size_t i = 0; i < n; i++)
-		m->env[i] = xstrdup(o->env[i]);
+	creds_io_init(&m->io, o->loop, o->http, o->cache, o->fresh, o->env, m);
 	m->project = o->project != NULL ? xstrdup(o->project) : NULL;
 	m->impersonate = o->service_account != NULL ? xstrdup(o->service_account) : NULL;
 	m->lifetime_secs = o->lifetime_secs ? o->lifetime_secs : GCP_LIFETIME_DEFAULT;
 	m->timeout_ms = o->timeout_ms ? o->timeout_ms : GCP_DEFAULT_TIMEOUT_MS;
 	m->on_done = o->on_done;
 	m->data = o->data;
-	uv_timer_init(m->loop, &m->kick);
-	m->kick.data = m;
 	if (gcp_setup(m, o, err) < 0) {
 		gcp_free(m);
 		return NULL;
 	}
 	log_debug("gcp: minting from %s%s%s", m->source, m->impersonate != NULL ? ", impersonating " : "",
 	    m->impersonate != NULL ? m->impersonate : "");
-	uv_timer_start(&m->kick, gcp_kick_cb, 0, 0);
+	creds_io_kick(&m->io, gcp_kick_cb);
 	return m;
+}
+
+const char *
+gcp_mint_key(const struct gcp_mint *m)
+{
+	return m->cache_key;
 }
 
 const char *
@@ -378,8 +369,8 @@ gcp_request_token(struct gcp_mint *m, struct mino_error **err)
 	ho.body_len = strlen(body);
 	m->stage = GCP_STAGE_TOKEN;
 	log_debug("gcp: token request to %s (%s)", m->token_uri, m->kind == GCP_USER ? "refresh token" : m->client_email);
-	m->req = http_request(m->http, &ho, err);
-	return m->req != NULL ? 0 : -1;
+	m->io.req = http_request(m->io.http, &ho, err);
+	return m->io.req != NULL ? 0 : -1;
 }
 
 static int
@@ -397,8 +388,8 @@ gcp_request_impersonation(struct gcp_mint *m, struct mino_error **err)
 
 	m->stage = GCP_STAGE_IMPERSONATE;
 	log_debug("gcp: generateAccessToken for %s", m->impersonate);
-	m->req = http_request(m->http, &ho, err);
-	return m->req != NULL ? 0 : -1;
+	m->io.req = http_request(m->io.http, &ho, err);
+	return m->io.req != NULL ? 0 : -1;
 }
 
 
@@ -469,7 +460,7 @@ gcp_http_done(struct http_req *r, const struct http_response *resp, const struct
 	struct mino_error *err = NULL;
 	int rc;
 
-	m->req = NULL;
+	m->io.req = NULL;
 	if (herr != NULL) {
 		mino_make_error(&err, herr->code, 0, "%s", herr->msg);
 		mino_error_wrap(&err, "%s", m->source);
@@ -492,7 +483,7 @@ gcp_capture_done(struct capture *cp, const struct capture_result *res, const str
 	struct mino_error *err = NULL;
 	_cleanup_secret_ char *tok = NULL;
 
-	m->cap = NULL;
+	m->io.cap = NULL;
 	if (cerr != NULL)
 		mino_make_error(&err, cerr->code, 0, "%s", cerr->msg);
 	else if (res->exit_status != 0 || res->term_signal != 0) {
@@ -522,9 +513,9 @@ gcp_start_gcloud(struct gcp_mint *m, struct mino_error **err)
 {
 	const char *argv[] = { m->gcloud, "auth", "print-access-token", NULL, NULL };
 	_cleanup_free_ char *imp = NULL;
-	char **env = capture_env_with_defaults((const char *const *)m->env);
+	char **env = capture_env_with_defaults((const char *const *)m->io.env);
 	struct capture_opts co = {
-		.loop = m->loop, .argv = argv, .env = (const char *const *)env, .what = "gcloud auth print-access-token",
+		.loop = m->io.loop, .argv = argv, .env = (const char *const *)env, .what = "gcloud auth print-access-token",
 		.timeout_ms = m->timeout_ms * 2, .on_done = gcp_capture_done, .data = m,
 	};
 
@@ -533,9 +524,9 @@ gcp_start_gcloud(struct gcp_mint *m, struct mino_error **err)
 		argv[3] = imp;
 	}
 	m->stage = GCP_STAGE_TOKEN;
-	m->cap = capture_start(&co, err);
+	m->io.cap = capture_start(&co, err);
 	capture_env_free(env);
-	return m->cap != NULL ? 0 : -1;
+	return m->io.cap != NULL ? 0 : -1;
 }
 
 static void
@@ -581,11 +572,11 @@ gcp_finish(struct gcp_mint *m)
 	    : m->kind == GCP_SERVICE_ACCOUNT ? m->client_email : "user");
 	free(m->cur.project);
 	m->cur.project = m->project != NULL ? xstrdup(m->project) : m->file_project != NULL ? xstrdup(m->file_project) : NULL;
-	if (minted && m->cache != NULL && m->cache_key != NULL) {
+	if (minted && m->io.cache != NULL && m->cache_key != NULL) {
 		struct gcp_token *c = xcalloc(1, sizeof *c);
 
 		gcp_token_copy(c, &m->cur);
-		creds_cache_put(m->cache, m->cache_key, c, c->expiration, gcp_cache_free_fn);
+		creds_cache_put(m->io.cache, m->cache_key, c, c->expiration, gcp_cache_free_fn);
 	}
 	gcp_token_move(out, &m->cur);
 	log_debug("gcp: token ready for %s (%s)", out->account, m->from_cache ? "cached" : "minted");
@@ -602,11 +593,12 @@ gcp_step(struct gcp_mint *m)
 
 	switch (m->stage) {
 	case GCP_STAGE_START:
-		if (m->cache != NULL) {
+		free(m->cache_key);
+		m->cache_key = gcp_identity_key(m);
+		if (m->io.cache != NULL && !m->io.fresh) {
 			const struct gcp_token *hit;
 
-			m->cache_key = gcp_identity_key(m);
-			hit = creds_cache_get(m->cache, m->cache_key, time(NULL), AWS_CACHE_MIN_LEFT);
+			hit = creds_cache_get(m->io.cache, m->cache_key, time(NULL), AWS_CACHE_MIN_LEFT);
 			if (hit != NULL) {
 				gcp_token_copy(&m->cur, hit);
 				m->from_cache = true;
@@ -644,13 +636,10 @@ gcp_fail(struct gcp_mint *m, struct mino_error *err)
 }
 
 static void
-gcp_close_cb(uv_handle_t *h)
+gcp_freed(void *owner)
 {
-	struct gcp_mint *m = h->data;
+	struct gcp_mint *m = owner;
 
-	for (size_t i = 0; m->env[i] != NULL; i++)
-		secret_free(m->env[i]);
-	free(m->env);
 	free(m->source);
 	free(m->token_uri);
 	free(m->client_id);
@@ -673,14 +662,7 @@ gcp_close_cb(uv_handle_t *h)
 static void
 gcp_free(struct gcp_mint *m)
 {
-	if (m->req != NULL)
-		http_req_cancel(m->req);
-	m->req = NULL;
-	if (m->cap != NULL)
-		capture_cancel(m->cap);
-	m->cap = NULL;
-	uv_timer_stop(&m->kick);
-	uv_close((uv_handle_t *)&m->kick, gcp_close_cb);
+	creds_io_close(&m->io, gcp_freed);
 }
 
 void

@@ -50,6 +50,7 @@ struct gcp_mint_opts {
 	uv_loop_t *loop;
 	struct http_client *http;
 	struct creds_cache *cache;       /* optional */
+	bool fresh;                     /* skip the cache lookup (a refresh), still store the result */
 	const char *const *env;          /* the client's environment */
 	const char *home;                /* NULL: env's HOME */
 	const char *project;             /* credentials.gcp.project */
@@ -63,6 +64,8 @@ struct gcp_mint_opts {
 struct gcp_mint *gcp_mint_start(const struct gcp_mint_opts *o, struct mino_error **err);
 void gcp_mint_cancel(struct gcp_mint *m);
 const char *gcp_mint_source(const struct gcp_mint *m);
+/* The identity's key (creds_cache_key, no secret), set before on_done. */
+const char *gcp_mint_key(const struct gcp_mint *m);
 bool gcp_mint_from_cache(const struct gcp_mint *m);
 
 /* Exposed for tests: base64url without padding; the signed JWT

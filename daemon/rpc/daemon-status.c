@@ -9,6 +9,7 @@
 #include "mino-build.h"
 #include "mino-protocol.h"
 #include "minod.h"
+#include "part-creds.h"
 #include "podman.h"
 #include "server.h"
 #include "xalloc.h"
@@ -102,6 +103,7 @@ rpc_daemon_status_result(void)
 		json_object_set_new(r, "started_by", json_string(rpc_daemon_status_started_by()));
 		if (minod.state_dir != NULL)
 			json_object_set_new(r, "audit_log", json_sprintf("%s/audit.log", minod.state_dir));
+		json_object_set_new(r, "credentials", part_creds_status());
 	}
 	if (r != NULL && rpc_daemon_status_base.present >= 0)
 		json_object_set_new(r, "base_image", json_pack("{s:s, s:b}", "name",

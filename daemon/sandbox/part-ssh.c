@@ -409,7 +409,7 @@ static void
 ssh_part_record(struct part_ctx *ctx, json_t *rec)
 {
 	if (ctx->state != NULL)
-		part_creds_record(rec, "ssh_agent", RUNDIR_MOUNT "/" SSH_RELAY_SOCK, 0, 0, NULL);
+		part_creds_record(rec, "ssh_agent", NULL, RUNDIR_MOUNT "/" SSH_RELAY_SOCK, 0, 0, NULL);
 }
 
 const struct part_ops ssh_part = {

@@ -38,8 +38,9 @@ struct tok_provider {
 	const char *title;       /* in messages: "GCP" */
 	const char *file;        /* the refreshed token file in the run directory, or NULL */
 	bool (*enabled)(const struct sandbox_creds *c);
-	/* Starts a mint (tp->op); tok_part_done follows from the loop. */
-	int (*start)(struct tok_part *tp, bool use_cache, struct mino_error **err);
+	/* Starts a mint (tp->op); tok_part_done follows from the loop.
+	 * fresh: not from the cache (a refresh). */
+	int (*start)(struct tok_part *tp, bool fresh, struct mino_error **err);
 	void (*cancel)(struct tok_part *tp);
 	void (*deliver)(struct tok_part *tp, struct part_opts *o);
 };
@@ -50,19 +51,26 @@ struct tok_part {
 	void *op;                        /* the mint in flight */
 	bool refreshing;                 /* op is a refresh */
 	bool have;                       /* the prepare got a token */
+	bool resumed;                    /* re-adopted after a minod restart */
 	char *token;                     /* secret; until delivered */
 	char *identity;                  /* account, tenant, host + source (no secret) */
 	char *project;                   /* GCP: the project; GitHub: the host */
 	time_t expires;                  /* 0: does not expire (GitHub) */
 	unsigned refreshes;
 	char *last_error;
-	struct creds_refresh *refresh;
+	char *key;                       /* the identity (creds_cache_key; no secret) */
+	struct creds_refresh_sub sub;    /* the identity's shared refresh timer */
 	struct part_creds_live live;     /* stopped by minod's shutdown */
 };
 
-static void tok_part_done(struct tok_part *tp, const char *token, time_t expires, const char *identity,
-    const char *project, bool none, const struct mino_error *err);
-static void tok_part_fire(struct creds_refresh *r, void *data);
+/* What a shared refresh hands every session of the identity. */
+struct tok_result {
+	const char *token, *identity, *project;
+};
+
+static void tok_part_done(struct tok_part *tp, const char *key, const char *token, time_t expires,
+    const char *identity, const char *project, bool none, const struct mino_error *err);
+static const struct creds_refresh_sub_ops tok_part_sub_ops;
 
 static void
 tok_env_add(struct part_opts *o, char *kv)
@@ -93,12 +101,12 @@ gcp_done(struct gcp_mint *m, struct gcp_token *tok, const struct mino_error *err
 	tp->op = NULL;
 	if (tok != NULL)
 		id = xasprintf("%s (from %s)", tok->account ? tok->account : "?", gcp_mint_source(m));
-	tok_part_done(tp, tok ? tok->access_token : NULL, tok ? tok->expiration : 0, id,
+	tok_part_done(tp, gcp_mint_key(m), tok ? tok->access_token : NULL, tok ? tok->expiration : 0, id,
 	    tok ? tok->project : NULL, false, err);
 }
 
 static int
-gcp_start(struct tok_part *tp, bool use_cache, struct mino_error **err)
+gcp_start(struct tok_part *tp, bool fresh, struct mino_error **err)
 {
 	const struct sandbox_creds *c = &tp->ctx->spec->creds;
 	struct http_client *http = part_creds_http(err);
@@ -106,7 +114,7 @@ gcp_start(struct tok_part *tp, bool use_cache, struct mino_error **err)
 	if (http == NULL)
 		return -1;
 	tp->op = gcp_mint_start(&(struct gcp_mint_opts){
-	    .loop = minod.loop, .http = http, .cache = use_cache ? part_creds_cache() : NULL,
+	    .loop = minod.loop, .http = http, .cache = part_creds_cache(), .fresh = fresh,
 	    .env = part_creds_env(tp->ctx), .project = c->gcp_project,
 	    .service_account = c->gcp_service_account, .on_done = gcp_done, .data = tp,
 	}, err);
@@ -153,11 +161,12 @@ azure_done(struct azure_mint *m, struct azure_token *tok, const struct mino_erro
 		id = xasprintf("tenant %s%s%s (from %s)", tok->tenant ? tok->tenant : "?",
 		    tok->subscription ? ", subscription " : "", tok->subscription ? tok->subscription : "",
 		    azure_mint_source(m));
-	tok_part_done(tp, tok ? tok->access_token : NULL, tok ? tok->expiration : 0, id, NULL, false, err);
+	tok_part_done(tp, azure_mint_key(m), tok ? tok->access_token : NULL, tok ? tok->expiration : 0, id, NULL,
+	    false, err);
 }
 
 static int
-azure_start(struct tok_part *tp, bool use_cache, struct mino_error **err)
+azure_start(struct tok_part *tp, bool fresh, struct mino_error **err)
 {
 	const struct sandbox_creds *c = &tp->ctx->spec->creds;
 	struct http_client *http = part_creds_http(err);
@@ -165,7 +174,7 @@ azure_start(struct tok_part *tp, bool use_cache, struct mino_error **err)
 	if (http == NULL)
 		return -1;
 	tp->op = azure_mint_start(&(struct azure_mint_opts){
-	    .loop = minod.loop, .http = http, .cache = use_cache ? part_creds_cache() : NULL,
+	    .loop = minod.loop, .http = http, .cache = part_creds_cache(), .fresh = fresh,
 	    .env = part_creds_env(tp->ctx), .tenant = c->azure_tenant, .subscription = c->azure_subscription,
 	    .on_done = azure_done, .data = tp,
 	}, err);
@@ -209,13 +218,14 @@ github_done(struct github_lookup *l, struct github_token *tok, const struct mino
 	tp->op = NULL;
 	if (tok != NULL)
 		id = xasprintf("%s (from %s)", tok->host, tok->source);
-	tok_part_done(tp, tok ? tok->token : NULL, 0, id, tok ? tok->host : NULL, tok == NULL && err == NULL, err);
+	tok_part_done(tp, NULL, tok ? tok->token : NULL, 0, id, tok ? tok->host : NULL, tok == NULL && err == NULL,
+	    err);
 }
 
 static int
-github_start(struct tok_part *tp, bool use_cache, struct mino_error **err)
+github_start(struct tok_part *tp, bool fresh, struct mino_error **err)
 {
-	(void)use_cache;
+	(void)fresh;
 	tp->op = github_lookup_start(&(struct github_lookup_opts){
 	    .loop = minod.loop, .env = part_creds_env(tp->ctx), .host = tp->ctx->spec->creds.github_host,
 	    .on_done = github_done, .data = tp,
@@ -254,13 +264,10 @@ static const struct tok_provider github_provider = {
 static void
 tok_part_stop(struct tok_part *tp)
 {
+	creds_refresh_leave(&tp->sub);  /* cancels a refresh of ours in flight */
 	if (tp->op != NULL) {
 		tp->pv->cancel(tp);
 		tp->op = NULL;
-	}
-	if (tp->refresh != NULL) {
-		creds_refresh_close(tp->refresh);
-		tp->refresh = NULL;
 	}
 	secret_clear(&tp->token);
 }
@@ -270,6 +277,40 @@ tok_part_stop_cb(void *arg)
 {
 	tok_part_stop(arg);
 }
+
+static bool
+tok_part_view(void *arg, struct part_creds_view *v)
+{
+	struct tok_part *tp = arg;
+
+	if (!tp->have)
+		return false;
+	v->provider = tp->pv->name;
+	v->key = tp->key;
+	v->identity = tp->identity;
+	v->session = tp->ctx->spec->name;
+	v->expires = tp->expires;
+	v->next_refresh = creds_refresh_due_at(&tp->sub);
+	v->last_error = tp->last_error;
+	return true;
+}
+
+static struct tok_part *
+tok_part_of(struct part_ctx *ctx, const struct tok_provider *pv)
+{
+	struct tok_part *tp = ctx->state;
+
+	if (tp == NULL) {
+		tp = xcalloc(1, sizeof *tp);
+		tp->ctx = ctx;
+		tp->pv = pv;
+		ctx->state = tp;
+	}
+	part_creds_live_add(&tp->live, tok_part_stop_cb, tp);
+	tp->live.view = tok_part_view;
+	return tp;
+}
+
 
 static void
 tok_part_keep(struct tok_part *tp, const char *token, time_t expires, const char *identity, const char *project)
@@ -285,46 +326,103 @@ tok_part_keep(struct tok_part *tp, const char *token, time_t expires, const char
 	tp->last_error = NULL;
 }
 
+/* ---------- refresh while the session runs (one per identity) ---------- */
+
 static void
-tok_part_refreshed(struct tok_part *tp, const char *token, time_t expires, const char *identity,
+tok_part_refreshed(struct tok_part *tp, const char *key, const char *token, time_t expires, const char *identity,
     const char *project, const struct mino_error *err)
 {
-	struct mino_error *werr = NULL;
-	unsigned delay;
+	struct mino_error *kerr = NULL;
 
 	tp->refreshing = false;
-	if (err == NULL && token != NULL) {
-		tok_part_keep(tp, token, expires, identity, project);
-		if (part_creds_write(tp->ctx, tp->pv->file, tp->token, &werr) == 0) {
-			secret_clear(&tp->token);
-			tp->refreshes++;
-			if (tp->expires != 0)
-				creds_refresh_arm(tp->refresh, time(NULL), time(NULL), tp->expires);
-			log_info("session %s: %s credentials refreshed, %s", tp->ctx->spec->name, tp->pv->title,
-			    tp->identity);
-			part_creds_audit(tp->ctx, "credentials.refreshed", tp->pv->name, tp->identity, tp->expires, NULL);
-			return;
-		}
-		secret_clear(&tp->token);
-		err = werr;
+	/* A re-adopted session's source may be gone: another identity is not this one's. */
+	if (err == NULL && token != NULL && (key == NULL || strcmp(key, tp->key) != 0)) {
+		mino_make_error(&kerr, MINO_E_CONFIG, 0, "the source now gives another identity (%s); "
+		    "the client's environment is not kept across a minod restart", identity != NULL ? identity : "?");
+		err = kerr;
 	}
-	free(tp->last_error);
-	tp->last_error = xstrdup(err != NULL ? err->msg : "no token");
-	delay = creds_refresh_retry(tp->refresh);
-	log_warn("session %s: refreshing %s credentials: %s (retry in %u s)", tp->ctx->spec->name, tp->pv->title,
-	    tp->last_error, delay / 1000);
-	part_creds_audit(tp->ctx, "credentials.failed", tp->pv->name, NULL, 0, tp->last_error);
-	mino_error_release(&werr);
+	if (err != NULL || token == NULL)
+		creds_refresh_done(&tp->sub, NULL, 0, err);
+	else
+		creds_refresh_done(&tp->sub, &(struct tok_result){ token, identity, project }, expires, NULL);
+	mino_error_release(&kerr);
+}
+
+static int
+tok_part_sub_start(void *data, struct mino_error **err)
+{
+	struct tok_part *tp = data;
+
+	tp->refreshing = true;
+	if (tp->pv->start(tp, true, err) < 0) {
+		tp->refreshing = false;
+		if (tp->resumed)
+			mino_error_wrap(err, "after a minod restart (the client's environment is not kept)");
+		return -1;
+	}
+	return 0;
 }
 
 static void
-tok_part_done(struct tok_part *tp, const char *token, time_t expires, const char *identity,
+tok_part_sub_cancel(void *data)
+{
+	struct tok_part *tp = data;
+
+	if (tp->op != NULL)
+		tp->pv->cancel(tp);
+	tp->op = NULL;
+	tp->refreshing = false;
+}
+
+static int
+tok_part_sub_deliver(void *data, const void *result, time_t expires, struct mino_error **err)
+{
+	struct tok_part *tp = data;
+	const struct tok_result *res = result;
+
+	tok_part_keep(tp, res->token, expires, res->identity, res->project);
+	if (part_creds_write(tp->ctx, tp->pv->file, tp->token, err) < 0) {
+		secret_clear(&tp->token);
+		return -1;
+	}
+	secret_clear(&tp->token);
+	tp->refreshes++;
+	log_info("session %s: %s credentials refreshed, %s", tp->ctx->spec->name, tp->pv->title, tp->identity);
+	part_creds_audit(tp->ctx, "credentials.refreshed", tp->pv->name, tp->identity, tp->expires, NULL);
+	part_changed(tp->ctx);
+	return 0;
+}
+
+static void
+tok_part_sub_failed(void *data, const char *msg, unsigned retry_ms)
+{
+	struct tok_part *tp = data;
+
+	free(tp->last_error);
+	tp->last_error = xstrdup(msg);
+	log_warn("session %s: refreshing %s credentials: %s (retry in %u s)", tp->ctx->spec->name, tp->pv->title,
+	    msg, retry_ms / 1000);
+	part_creds_audit(tp->ctx, "credentials.failed", tp->pv->name, NULL, 0, msg);
+	part_changed(tp->ctx);
+}
+
+static const struct creds_refresh_sub_ops tok_part_sub_ops = {
+	.start = tok_part_sub_start,
+	.cancel = tok_part_sub_cancel,
+	.deliver = tok_part_sub_deliver,
+	.failed = tok_part_sub_failed,
+};
+
+/* ---------- prepare and delivery ---------- */
+
+static void
+tok_part_done(struct tok_part *tp, const char *key, const char *token, time_t expires, const char *identity,
     const char *project, bool none, const struct mino_error *err)
 {
 	_cleanup_free_ char *line = NULL;
 
 	if (tp->refreshing) {
-		tok_part_refreshed(tp, token, expires, identity, project, err);
+		tok_part_refreshed(tp, key, token, expires, identity, project, err);
 		return;
 	}
 	if (err != NULL) {
@@ -343,6 +441,8 @@ tok_part_done(struct tok_part *tp, const char *token, time_t expires, const char
 		return;
 	}
 	tok_part_keep(tp, token, expires, identity, project);
+	free(tp->key);
+	tp->key = key != NULL ? xstrdup(key) : xasprintf("%s:session:%s", tp->pv->name, tp->ctx->spec->id);
 	tp->have = true;
 	log_info("session %s: %s credentials %s", tp->ctx->spec->name, tp->pv->title, tp->identity);
 	part_prepared(tp->ctx, NULL);
@@ -351,7 +451,7 @@ tok_part_done(struct tok_part *tp, const char *token, time_t expires, const char
 static int
 tok_part_prepare(struct part_ctx *ctx, const struct tok_provider *pv)
 {
-	struct tok_part *tp = ctx->state;
+	struct tok_part *tp;
 	struct mino_error *why = NULL;
 	_cleanup_free_ char *msg = NULL;
 
@@ -359,16 +459,10 @@ tok_part_prepare(struct part_ctx *ctx, const struct tok_provider *pv)
 		part_prepared(ctx, NULL);
 		return 0;
 	}
-	if (tp == NULL) {
-		tp = xcalloc(1, sizeof *tp);
-		tp->ctx = ctx;
-		tp->pv = pv;
-		ctx->state = tp;
-	}
-	part_creds_live_add(&tp->live, tok_part_stop_cb, tp);
+	tp = tok_part_of(ctx, pv);
 	msg = xasprintf("minting %s credentials", pv->title);
 	part_progress(ctx, msg);
-	if (pv->start(tp, true, &why) < 0) {
+	if (pv->start(tp, false, &why) < 0) {
 		part_creds_failed(ctx, pv->title, why);
 		mino_error_release(&why);
 	}
@@ -411,28 +505,43 @@ tok_part_contribute(struct part_ctx *ctx, struct part_opts *o, struct mino_error
 		return 0;
 	tp->pv->deliver(tp, o);
 	secret_clear(&tp->token);
-	if (tp->pv->file != NULL && tp->expires != 0 && tp->refresh == NULL) {
-		tp->refresh = creds_refresh_new(minod.loop, tok_part_fire, tp);
-		creds_refresh_arm(tp->refresh, time(NULL), time(NULL), tp->expires);
-	}
+	if (tp->pv->file != NULL && tp->expires != 0)
+		creds_refresh_join(minod.loop, tp->key, &tp->sub, &tok_part_sub_ops, tp, time(NULL), tp->expires, false);
 	part_creds_audit(ctx, "credentials.injected", tp->pv->name, tp->identity, tp->expires, NULL);
 	return 0;
 }
 
+/* A session re-adopted after a restart: the recorded identity's timer
+ * takes over; the token file stays until the refresh rewrites it. */
 static void
-tok_part_fire(struct creds_refresh *r, void *data)
+tok_part_resume(struct part_ctx *ctx, const struct tok_provider *pv)
 {
-	struct tok_part *tp = data;
-	struct mino_error *err = NULL;
+	struct part_creds_resumed r;
+	struct tok_part *tp;
 
-	(void)r;
-	if (tp->op != NULL)
+	if (pv->file == NULL || !pv->enabled(&ctx->spec->creds) || part_creds_resumed(ctx, pv->name, &r) < 0)
 		return;
-	tp->refreshing = true;
-	if (tp->pv->start(tp, false, &err) < 0) {
-		tok_part_refreshed(tp, NULL, 0, NULL, NULL, err);
-		mino_error_release(&err);
-	}
+	tp = tok_part_of(ctx, pv);
+	tp->have = true;
+	tp->resumed = true;
+	tp->key = xstrdup(r.key);
+	tp->identity = xstrdup(r.identity);
+	tp->expires = r.expires;
+	tp->refreshes = r.refreshes;
+	if (tp->expires != 0)
+		creds_refresh_join(minod.loop, tp->key, &tp->sub, &tok_part_sub_ops, tp, time(NULL), tp->expires, true);
+}
+
+static void
+gcp_part_resume(struct part_ctx *ctx)
+{
+	tok_part_resume(ctx, &gcp_provider);
+}
+
+static void
+azure_part_resume(struct part_ctx *ctx)
+{
+	tok_part_resume(ctx, &azure_provider);
 }
 
 static void
@@ -440,8 +549,10 @@ tok_part_ended(struct part_ctx *ctx)
 {
 	struct tok_part *tp = ctx->state;
 
-	if (tp != NULL)
+	if (tp != NULL) {
 		tok_part_stop(tp);
+		part_creds_live_del(&tp->live);  /* nothing left to stop or show */
+	}
 }
 
 static void
@@ -450,7 +561,7 @@ tok_part_record(struct part_ctx *ctx, json_t *rec)
 	struct tok_part *tp = ctx->state;
 
 	if (tp != NULL && tp->have)
-		part_creds_record(rec, tp->pv->name, tp->identity, tp->expires, tp->refreshes, tp->last_error);
+		part_creds_record(rec, tp->pv->name, tp->key, tp->identity, tp->expires, tp->refreshes, tp->last_error);
 }
 
 static void
@@ -465,6 +576,7 @@ tok_part_free(struct part_ctx *ctx)
 	free(tp->identity);
 	free(tp->project);
 	free(tp->last_error);
+	free(tp->key);
 	free(tp);
 	ctx->state = NULL;
 }
@@ -490,9 +602,10 @@ github_part_prepare(struct part_ctx *ctx, struct mino_error **err)
 	return tok_part_prepare(ctx, &github_provider);
 }
 
-#define TOK_PART_OPS(n, prep) { .name = n, .prepare = prep, .cancel = tok_part_cancel, .undo = tok_part_undo, \
-	.contribute = tok_part_contribute, .ended = tok_part_ended, .record = tok_part_record, .free = tok_part_free }
+#define TOK_PART_OPS(n, prep, res) { .name = n, .prepare = prep, .cancel = tok_part_cancel, \
+	.undo = tok_part_undo, .contribute = tok_part_contribute, .ended = tok_part_ended, \
+	.record = tok_part_record, .resume = res, .free = tok_part_free }
 
-const struct part_ops gcp_part = TOK_PART_OPS("gcp", gcp_part_prepare);
-const struct part_ops azure_part = TOK_PART_OPS("azure", azure_part_prepare);
-const struct part_ops github_part = TOK_PART_OPS("github", github_part_prepare);
+const struct part_ops gcp_part = TOK_PART_OPS("gcp", gcp_part_prepare, gcp_part_resume);
+const struct part_ops azure_part = TOK_PART_OPS("azure", azure_part_prepare, azure_part_resume);
+const struct part_ops github_part = TOK_PART_OPS("github", github_part_prepare, NULL);

@@ -15,6 +15,7 @@ struct parts {
 	size_t next;              /* the next part to prepare */
 	bool preparing, prepared, cancelled, stepping;
 	bool exited_ok;               /* parts_set_exit */
+	bool resumed;                 /* parts_resume: only parts with `resume` take part */
 	struct mino_error *failure;   /* the first part that failed (owned until finished) */
 	struct parts_callbacks cb;
 	void *owner;
@@ -162,6 +163,15 @@ part_warn(struct part_ctx *ctx, const char *message)
 }
 
 void
+part_changed(struct part_ctx *ctx)
+{
+	struct parts *p = ctx->set;
+
+	if (p->cb.on_changed != NULL)
+		p->cb.on_changed(p, p->owner);
+}
+
+void
 part_opts_add_file(struct part_opts *o, const char *name, const char *content)
 {
 	size_t n = strv_len(o->files);
@@ -247,10 +257,28 @@ part_exited_ok(const struct part_ctx *ctx)
 }
 
 void
+parts_resume(struct parts *p)
+{
+	p->resumed = true;
+	p->prepared = true;
+	for (size_t i = 0; i < p->n; i++)
+		if (p->ctx[i].ops->resume != NULL) {
+			p->ctx[i].st = PART_PREPARED;
+			p->ctx[i].ops->resume(&p->ctx[i]);
+		}
+}
+
+static bool
+parts_takes_part(const struct parts *p, size_t i)
+{
+	return !p->resumed || p->ctx[i].ops->resume != NULL;
+}
+
+void
 parts_ended(struct parts *p)
 {
 	for (size_t i = 0; i < p->n; i++)
-		if (p->ctx[i].ops->ended != NULL)
+		if (p->ctx[i].ops->ended != NULL && parts_takes_part(p, i))
 			p->ctx[i].ops->ended(&p->ctx[i]);
 }
 
@@ -258,7 +286,7 @@ void
 parts_record(struct parts *p, json_t *rec)
 {
 	for (size_t i = 0; i < p->n; i++)
-		if (p->ctx[i].ops->record != NULL)
+		if (p->ctx[i].ops->record != NULL && parts_takes_part(p, i))
 			p->ctx[i].ops->record(&p->ctx[i], rec);
 }
 

@@ -19,6 +19,7 @@
  *                 and the run directory: network rules, files to read;
  *   ended         the container ended (finalize a cache, drop a timer);
  *   record        what it adds to the session record and `mino list -f json`;
+ *   resume        re-adopted after a minod restart: what keeps running (a timer);
  *   call          an RPC reaching the part of a live sandbox (parts_call).
  * Every hook is optional.  A part that fails stops everything with one
  * error; the parts already prepared are undone, in reverse order. */
@@ -59,6 +60,10 @@ struct part_ops {
 	void (*record)(struct part_ctx *ctx, json_t *rec);
 	int (*call)(struct part_ctx *ctx, const char *what, json_t *params, json_t **result,
 	    struct mino_error **err);
+	/* A sandbox re-adopted after a minod restart (nothing prepared or
+	 * contributed): resume what runs along (a refresh timer) from the
+	 * spec loaded from the record.  Only parts with it end and record. */
+	void (*resume)(struct part_ctx *ctx);
 	void (*free)(struct part_ctx *ctx);      /* its state */
 };
 
@@ -82,6 +87,8 @@ struct parts_callbacks {
 	/* A part goes on without something (e.g. a credential that failed):
 	 * one line for create's `warnings`. */
 	void (*on_warning)(struct parts *p, const char *part, const char *message, void *owner);
+	/* What a part records changed while the sandbox runs (a refresh): save the record. */
+	void (*on_changed)(struct parts *p, void *owner);
 };
 
 struct parts *parts_new(const struct part_ops *const *table, const struct sandbox_spec *spec,
@@ -105,6 +112,8 @@ int parts_before_start(struct parts *p, const struct container_info *info, const
  * ok = it exited 0 by itself (not stopped, killed or lost). */
 void parts_set_exit(struct parts *p, bool ok);
 void parts_ended(struct parts *p);
+/* A re-adopted sandbox: each part's `resume` (parts.h part_ops). */
+void parts_resume(struct parts *p);
 void parts_record(struct parts *p, json_t *rec);
 int parts_call(struct parts *p, const char *part, const char *what, json_t *params, json_t **result,
     struct mino_error **err);
@@ -116,6 +125,8 @@ void part_progress(struct part_ctx *ctx, const char *message);
 /* For `ended`: whether the sandbox's command exited 0 (parts_set_exit). */
 bool part_exited_ok(const struct part_ctx *ctx);
 void part_warn(struct part_ctx *ctx, const char *message);
+/* What `record` gives changed (cb.on_changed). */
+void part_changed(struct part_ctx *ctx);
 /* Appends NAME and CONTENT (copied) to o->files. */
 void part_opts_add_file(struct part_opts *o, const char *name, const char *content);
 

@@ -108,6 +108,7 @@ sandbox_creds_resolve(struct sandbox_creds *c, const struct cfg *cfg, struct min
 	c->aws_external_id = creds_opt(cfg, "credentials.aws.external_id");
 	c->aws_region = creds_opt(cfg, "credentials.aws.region");
 	c->aws_duration = (unsigned)cfg_int(cfg, "credentials.aws.session_duration_secs");
+	c->aws_env_vars = cfg_bool(cfg, "credentials.aws.env_vars");
 	c->gcp_project = creds_opt(cfg, "credentials.gcp.project");
 	c->gcp_service_account = creds_opt(cfg, "credentials.gcp.service_account");
 	c->azure_subscription = creds_opt(cfg, "credentials.azure.subscription");
@@ -116,9 +117,116 @@ sandbox_creds_resolve(struct sandbox_creds *c, const struct cfg *cfg, struct min
 	return 0;
 }
 
+/* ---------- the record: what a re-adopted session refreshes from ----------
+ *
+ * `credentials_spec` holds the switches, the [credentials.*] values and
+ * only the client's variables that name a place or an identifier (paths,
+ * profile, region, endpoints, client and tenant ids).  Keys, secrets and
+ * tokens (AWS_ACCESS_KEY_ID with its secret, AWS_SESSION_TOKEN,
+ * AZURE_CLIENT_SECRET, GH_TOKEN, ...) are never written: a session whose
+ * source was one of them cannot refresh after a restart, and says so. */
+static const char *const creds_record_env_names[] = {
+	"HOME", "PATH", "XDG_CONFIG_HOME",
+	"AWS_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE",
+	"AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_STS", "AWS_CA_BUNDLE",
+	"GOOGLE_APPLICATION_CREDENTIALS", "CLOUDSDK_CONFIG", "CLOUDSDK_CORE_PROJECT",
+	"AZURE_CLIENT_ID", "AZURE_TENANT_ID", "AZURE_AUTHORITY_HOST", "AZURE_SUBSCRIPTION_ID",
+	NULL,
+};
+
+static bool
+creds_env_recordable(const char *kv)
+{
+	size_t n = strcspn(kv, "=");
+
+	for (const char *const *p = creds_record_env_names; *p != NULL; p++)
+		if (strlen(*p) == n && strncmp(*p, kv, n) == 0)
+			return true;
+	return false;
+}
+
+static void
+creds_rec_str(json_t *o, const char *key, const char *v)
+{
+	if (v != NULL)
+		json_object_set_new(o, key, json_string(v));
+}
+
+void
+sandbox_creds_to_record(const struct sandbox_creds *c, json_t *rec)
+{
+	json_t *o, *env;
+
+	if (!c->aws && !c->gcp && !c->azure)
+		return;
+	o = json_object();
+	env = json_array();
+	json_object_set_new(o, "aws", json_boolean(c->aws));
+	json_object_set_new(o, "gcp", json_boolean(c->gcp));
+	json_object_set_new(o, "azure", json_boolean(c->azure));
+	creds_rec_str(o, "aws_profile", c->aws_profile);
+	creds_rec_str(o, "aws_role_arn", c->aws_role_arn);
+	creds_rec_str(o, "aws_external_id", c->aws_external_id);
+	creds_rec_str(o, "aws_region", c->aws_region);
+	json_object_set_new(o, "aws_duration", json_integer(c->aws_duration));
+	creds_rec_str(o, "gcp_project", c->gcp_project);
+	creds_rec_str(o, "gcp_service_account", c->gcp_service_account);
+	creds_rec_str(o, "azure_subscription", c->azure_subscription);
+	creds_rec_str(o, "azure_tenant", c->azure_tenant);
+	for (char **e = c->env; e != NULL && *e != NULL; e++)
+		if (creds_env_recordable(*e))
+			json_array_append_new(env, json_string(*e));
+	json_object_set_new(o, "env", env);
+	json_object_set_new(rec, "credentials_spec", o);
+}
+
+static char *
+creds_rec_get(const json_t *o, const char *key)
+{
+	const char *v = json_string_value(json_object_get(o, key));
+
+	return v != NULL && v[0] != '\0' ? xstrdup(v) : NULL;
+}
+
+void
+sandbox_creds_from_record(const json_t *rec, struct sandbox_creds *c)
+{
+	const json_t *o = json_object_get(rec, "credentials_spec"), *env, *v;
+	size_t i, n = 0;
+
+	if (!json_is_object(o))
+		return;
+	c->aws = json_is_true(json_object_get(o, "aws"));
+	c->gcp = json_is_true(json_object_get(o, "gcp"));
+	c->azure = json_is_true(json_object_get(o, "azure"));
+	c->aws_profile = creds_rec_get(o, "aws_profile");
+	c->aws_role_arn = creds_rec_get(o, "aws_role_arn");
+	c->aws_external_id = creds_rec_get(o, "aws_external_id");
+	c->aws_region = creds_rec_get(o, "aws_region");
+	c->aws_duration = (unsigned)json_integer_value(json_object_get(o, "aws_duration"));
+	c->gcp_project = creds_rec_get(o, "gcp_project");
+	c->gcp_service_account = creds_rec_get(o, "gcp_service_account");
+	c->azure_subscription = creds_rec_get(o, "azure_subscription");
+	c->azure_tenant = creds_rec_get(o, "azure_tenant");
+	env = json_object_get(o, "env");
+	c->env = xcalloc(json_array_size(env) + 1, sizeof *c->env);
+	json_array_foreach(env, i, v)
+		if (json_is_string(v) && creds_env_recordable(json_string_value(v)))
+			c->env[n++] = xstrdup(json_string_value(v));
+	if (json_is_object(json_object_get(rec, "credentials")))
+		c->resumed = json_incref(json_object_get(rec, "credentials"));
+}
+
+bool
+sandbox_creds_resumable(const struct sandbox_creds *c)
+{
+	return c->resumed != NULL && (c->aws || c->gcp || c->azure);
+}
+
 void
 sandbox_creds_free(struct sandbox_creds *c)
 {
+	json_decref(c->resumed);
 	free(c->aws_profile);
 	free(c->aws_role_arn);
 	free(c->aws_external_id);

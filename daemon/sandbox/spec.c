@@ -352,6 +352,7 @@ sandbox_spec_to_record(const struct sandbox_spec *spec, json_t *rec)
 	json_object_set_new(rec, "audit_log", json_boolean(!spec->no_audit));
 	sandbox_spec_set_str(rec, "config_global", spec->config_global);
 	sandbox_spec_set_str(rec, "config_local", spec->config_local);
+	sandbox_creds_to_record(&spec->creds, rec);
 }
 
 static char *
@@ -389,5 +390,6 @@ sandbox_spec_from_record(const json_t *rec, struct sandbox_spec *spec, struct mi
 	spec->no_audit = json_is_false(json_object_get(rec, "audit_log"));
 	spec->config_global = sandbox_spec_rec_str(rec, "config_global", NULL);
 	spec->config_local = sandbox_spec_rec_str(rec, "config_local", NULL);
+	sandbox_creds_from_record(rec, &spec->creds);
 	return 0;
 }

@@ -26,10 +26,12 @@ struct sandbox_creds {
 	bool aws, gcp, azure, github, ssh_agent, strict, verbose;
 	char *aws_profile, *aws_role_arn, *aws_external_id, *aws_region;
 	unsigned aws_duration;
+	bool aws_env_vars;   /* credentials.aws.env_vars: the keys in the environment too */
 	char *gcp_project, *gcp_service_account;
 	char *azure_subscription, *azure_tenant;
 	char *github_host;
 	char **env;
+	json_t *resumed;     /* a re-adopted session's record `credentials` (no secret), else NULL */
 };
 
 /* All strings owned; vectors NULL-terminated and owned. */
@@ -82,6 +84,12 @@ int sandbox_spec_resolve(struct sandbox_spec *spec, const struct cfg *cfg, struc
 int sandbox_creds_parse(json_t *params, struct sandbox_creds *c, struct mino_error **err);
 int sandbox_creds_resolve(struct sandbox_creds *c, const struct cfg *cfg, struct mino_error **err);
 void sandbox_creds_free(struct sandbox_creds *c);
+/* rec.credentials_spec (no secret: only the variables that name a path or
+ * an identifier) and back; from_record keeps rec.credentials as `resumed`. */
+void sandbox_creds_to_record(const struct sandbox_creds *c, json_t *rec);
+void sandbox_creds_from_record(const json_t *rec, struct sandbox_creds *c);
+/* A re-adopted session with credentials whose refresh can resume. */
+bool sandbox_creds_resumable(const struct sandbox_creds *c);
 /* Its persisted fields into the record `rec`, and back. */
 void sandbox_spec_to_record(const struct sandbox_spec *spec, json_t *rec);
 int sandbox_spec_from_record(const json_t *rec, struct sandbox_spec *spec, struct mino_error **err);

@@ -226,10 +226,18 @@ session_parts_warning(struct parts *p, const char *part, const char *message, vo
 	s->spec.warnings[n + 1] = NULL;
 }
 
+/* A running part's record changed (a credential refresh): save it. */
+static void
+session_parts_changed(struct parts *p, void *owner)
+{
+	session_save(owner);
+}
+
 static const struct parts_callbacks session_parts_callbacks = {
 	.on_prepared = session_parts_prepared,
 	.on_progress = session_parts_progress,
 	.on_warning = session_parts_warning,
+	.on_changed = session_parts_changed,
 };
 
 static int

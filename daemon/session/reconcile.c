@@ -13,6 +13,7 @@
 #include "minod.h"
 #include "mino-protocol.h"
 #include "names.h"
+#include "parts.h"
 #include "podman.h"
 #include "rundir.h"
 #include "session.h"
@@ -160,6 +161,26 @@ reconcile_rebuild(const json_t *c, const char *name)
 	return s;
 }
 
+/* What runs along a re-adopted session (credential refresh timers),
+ * from its record's spec: the parts that can resume do. */
+static void
+reconcile_parts_changed(struct parts *p, void *owner)
+{
+	session_save(owner);
+}
+
+static void
+reconcile_resume_parts(struct session *s)
+{
+	static const struct parts_callbacks cb = { .on_changed = reconcile_parts_changed };
+
+	if (s->parts != NULL || !sandbox_creds_resumable(&s->spec.creds))
+		return;
+	s->parts = parts_new(parts_table, &s->spec, &cb, s);
+	parts_resume(s->parts);
+	log_info("session %s: credential refresh resumed", s->spec.name);
+}
+
 /* Never started: podman's states before "running". */
 static bool
 reconcile_never_started(const char *state)
@@ -212,7 +233,8 @@ reconcile_container(const json_t *c)
 		if (session_adopt(s, &err) < 0) {
 			log_warn("%s", err->msg);
 			mino_error_release(&err);
-		}
+		} else
+			reconcile_resume_parts(s);
 		session_save(s);
 		return;
 	}

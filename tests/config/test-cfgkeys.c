@@ -92,6 +92,7 @@ static const struct {
 	{ "credentials.aws.external_id", "\"\"", true },
 	{ "credentials.aws.profile", "\"\"", true },
 	{ "credentials.aws.region", "\"\"", true },
+	{ "credentials.aws.env_vars", "false", true },
 	{ "credentials.gcp.enabled", "false", true },
 	{ "credentials.gcp.project", "\"\"", true },
 	{ "credentials.gcp.service_account", "\"\"", true },

@@ -16,6 +16,7 @@
 #include "refresh.h"
 #include "secret.h"
 #include "tap.h"
+#include "mino-protocol.h"
 #include "xalloc.h"
 
 static char dir[] = "/tmp/mino-creds-pure-XXXXXX";
@@ -243,6 +244,163 @@ test_refresh_timer(void)
 	ok(!fired && uv_loop_close(&loop) == 0, "refresh timer: closed without firing, nothing left on the loop");
 }
 
+/* ---- one timer per identity: fake subscribers on a real loop ---- */
+
+struct fake_sub {
+	struct creds_refresh_sub sub;
+	const char *name;
+	unsigned starts, cancels, delivered, failures, last_retry;
+	char got[32];
+	bool fail_start;
+};
+
+static struct fake_sub *fake_minting;
+static const struct creds_refresh_sub_ops fake_ops;
+
+static void
+fake_finish_cb(uv_timer_t *t)
+{
+	struct fake_sub *f = fake_minting;
+	bool *fail = t->data;
+	struct mino_error *err = NULL;
+
+	fake_minting = NULL;
+	uv_stop(t->loop);
+	if (f == NULL)
+		return;
+	if (*fail) {
+		mino_make_error(&err, MINO_E_CONFIG, 0, "fake STS said no");
+		creds_refresh_done(&f->sub, NULL, 0, err);
+		mino_error_release(&err);
+	} else
+		creds_refresh_done(&f->sub, "token-2", time(NULL) + 3600, NULL);
+}
+
+static uv_timer_t fake_finish;
+
+static int
+fake_start(void *data, struct mino_error **err)
+{
+	struct fake_sub *f = data;
+
+	f->starts++;
+	if (f->fail_start)
+		return mino_make_error(err, MINO_E_CONFIG, 0, "cannot start");
+	fake_minting = f;
+	uv_timer_start(&fake_finish, fake_finish_cb, 10, 0);
+	return 0;
+}
+
+static void
+fake_cancel(void *data)
+{
+	struct fake_sub *f = data;
+
+	f->cancels++;
+	if (fake_minting == f)
+		fake_minting = NULL;
+}
+
+static int
+fake_deliver(void *data, const void *result, time_t expires, struct mino_error **err)
+{
+	struct fake_sub *f = data;
+
+	(void)expires;
+	(void)err;
+	f->delivered++;
+	snprintf(f->got, sizeof f->got, "%s", (const char *)result);
+	return 0;
+}
+
+static void
+fake_failed(void *data, const char *msg, unsigned retry_ms)
+{
+	struct fake_sub *f = data;
+
+	(void)msg;
+	f->failures++;
+	f->last_retry = retry_ms;
+}
+
+static const struct creds_refresh_sub_ops fake_ops = {
+	.start = fake_start, .cancel = fake_cancel, .deliver = fake_deliver, .failed = fake_failed,
+};
+
+static void
+test_refresh_shared(void)
+{
+	uv_loop_t loop;
+	struct fake_sub a = { .name = "a" }, b = { .name = "b" }, c = { .name = "c" }, w = { .name = "w" };
+	bool fail = false;
+	time_t now = time(NULL), due_ab;
+
+	uv_loop_init(&loop);
+	uv_timer_init(&loop, &fake_finish);
+	fake_finish.data = &fail;
+	creds_refresh_join(&loop, "aws:one", &a.sub, &fake_ops, &a, now, now + 3600, false);
+	creds_refresh_join(&loop, "aws:one", &b.sub, &fake_ops, &b, now, now + 3600, false);
+	creds_refresh_join(&loop, "aws:two", &c.sub, &fake_ops, &c, now, now + 3600, false);
+	ok(creds_refresh_idents() == 2 && creds_refresh_subscribers(&a.sub) == 2 && creds_refresh_subscribers(&c.sub) == 1,
+	    "shared refresh: two sessions of one identity share one timer, another identity has its own");
+	due_ab = creds_refresh_due_at(&a.sub);
+	ok(due_ab == creds_refresh_due_at(&b.sub) && due_ab == now + 2880, "shared refresh: one due time, at 80 %%");
+	creds_refresh_join(&loop, "aws:one", &w.sub, &fake_ops, &w, now, now + 2, true);
+	ok(creds_refresh_due_at(&a.sub) == now + 1, "shared refresh: a session with an older token makes it sooner");
+	creds_refresh_join(&loop, "aws:one", &w.sub, &fake_ops, &w, now, now + 7200, true);
+	ok(creds_refresh_subscribers(&a.sub) == 3 && creds_refresh_due_at(&a.sub) == now + 1,
+	    "shared refresh: a later token never postpones it; re-joining does not count twice");
+
+	/* It fires: one re-mint (by a strong subscriber), every session gets the result. */
+	uv_run(&loop, UV_RUN_DEFAULT);
+	ok(a.starts + b.starts == 1 && w.starts == 0 && c.starts == 0,
+	    "shared refresh: one re-mint for the identity, not by the weak (re-adopted) session");
+	ok(a.delivered == 1 && b.delivered == 1 && w.delivered == 1 && c.delivered == 0
+	    && strcmp(a.got, "token-2") == 0 && strcmp(w.got, "token-2") == 0,
+	    "shared refresh: its result is delivered to each session of the identity, no other");
+	ok(creds_refresh_due_at(&a.sub) >= now + 2880, "shared refresh: re-armed for the new token");
+
+	/* A failed re-mint: every session hears of it, one backoff. */
+	fail = true;
+	{
+		struct fake_sub *leader = a.starts ? &a : &b;
+		unsigned before = leader->starts;
+
+		creds_refresh_leave(&w.sub);
+		creds_refresh_join(&loop, "aws:one", &w.sub, &fake_ops, &w, time(NULL), time(NULL) + 1, true);
+		uv_run(&loop, UV_RUN_DEFAULT);  /* the timer fires, the re-mint fails, the loop stops */
+		ok(leader->starts == before + 1 && a.failures == 1 && b.failures == 1 && w.failures == 1
+		    && a.last_retry == 5000 && w.last_retry == 5000 && c.failures == 0,
+		    "shared refresh: a failure reaches every session of the identity, with one backoff (5 s)");
+	}
+
+	/* The retry's minting session ends: its mint is cancelled, the next one re-mints at once. */
+	fail = false;
+	while (fake_minting == NULL && uv_run(&loop, UV_RUN_ONCE) != 0)
+		;
+	{
+		struct fake_sub *m = fake_minting, *other = m == &a ? &b : &a;
+		unsigned other_starts = other->starts;
+
+		ok(m == &a || m == &b, "shared refresh: the retry re-mints through a strong session");
+		creds_refresh_leave(&m->sub);
+		ok(m->cancels == 1 && other->starts == other_starts + 1 && fake_minting == other,
+		    "shared refresh: the minting session leaves: its mint is cancelled, the next one takes over");
+		uv_run(&loop, UV_RUN_DEFAULT);
+		ok(other->delivered == 2 && w.delivered == 2 && m->delivered == 1,
+		    "shared refresh: the others get the token, the one that left does not");
+		creds_refresh_leave(&other->sub);
+	}
+	ok(creds_refresh_idents() == 2 && creds_refresh_subscribers(&w.sub) == 1, "shared refresh: counted down");
+	creds_refresh_leave(&w.sub);
+	creds_refresh_leave(&w.sub);
+	creds_refresh_leave(&c.sub);
+	ok(creds_refresh_idents() == 0, "shared refresh: the last session's end stops the identity's timer");
+	uv_close((uv_handle_t *)&fake_finish, NULL);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	ok(uv_loop_close(&loop) == 0, "shared refresh: nothing left on the loop");
+}
+
 static void
 test_words_and_render(void)
 {
@@ -286,6 +444,7 @@ main(void)
 	test_cache();
 	test_refresh_due();
 	test_refresh_timer();
+	test_refresh_shared();
 	test_words_and_render();
 	{
 		_cleanup_free_ char *cmd = xasprintf("rm -rf '%s'", dir);
