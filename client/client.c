@@ -22,6 +22,7 @@
 #include "jsonrpc.h"
 #include "log.h"
 #include "mino-protocol.h"
+#include "outframe.h"
 #include "paths.h"
 #include "xalloc.h"
 
@@ -328,8 +329,9 @@ client_hello(struct client *c, struct mino_error **err)
 	_cleanup_json_ json_t *result = NULL;
 	json_t *params;
 
-	params = json_pack("{s:i, s:s}", "protocol", MINO_PROTOCOL_VERSION,
-		"client", "mino " MINO_VERSION);
+	/* output as binary frames: stream.c writes them out as they are */
+	params = json_pack("{s:i, s:s, s:s}", "protocol", MINO_PROTOCOL_VERSION,
+		"client", "mino " MINO_VERSION, "output", "binary");
 	if (client_call(c, "mino/hello", params, &result, err) < 0)
 		return -1;
 	log_debug("connected to %s (protocol %lld)", c->socket_path,
@@ -357,6 +359,23 @@ client_write_all(struct client *c, const char *data, size_t len, struct mino_err
 
 #define CLIENT_INTERRUPTED (-2)
 
+/* Output that came before the reply awaited, as a binary frame: kept in
+ * the backlog as the JSON notification it stands for. */
+static int
+client_binary_message(const char *body, size_t len, struct rpc_msg *msg, struct mino_error **err)
+{
+	json_t *n = outframe_to_notification(body, len);
+
+	if (n == NULL)
+		return mino_make_error(err, MINO_E_IO, 0, "reading from minod: a malformed binary output frame");
+	memset(msg, 0, sizeof *msg);
+	msg->kind = RPC_KIND_NOTIFICATION;
+	msg->root = n;
+	msg->method = json_string_value(json_object_get(n, "method"));
+	msg->params = json_object_get(n, "params");
+	return 0;
+}
+
 /* Reads until one whole message is parsed into *msg; CLIENT_INTERRUPTED
  * when a read is interrupted and *c->interrupted is set. */
 static int
@@ -372,6 +391,8 @@ client_read_message(struct client *c, struct rpc_msg *msg, struct mino_error **e
 		rc = frame_reader_next(&c->reader, &body, &len, err);
 		if (rc < 0)
 			return mino_error_wrap(err, "reading from minod");
+		if (rc > 0 && c->reader.binary)
+			return client_binary_message(body, len, msg, err);
 		if (rc > 0) {
 			if (rpc_parse(body, len, msg, NULL, err) < 0)
 				return mino_error_wrap(err, "reading from minod");
