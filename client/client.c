@@ -364,6 +364,12 @@ client_hello_reply(struct client *c, struct mino_error **err)
 	return 0;
 }
 
+int
+client_hello_wait(struct client *c, struct mino_error **err)
+{
+	return c->hello_id != 0 ? client_hello_reply(c, err) : 0;
+}
+
 static int
 client_write_all(struct client *c, const char *data, size_t len, struct mino_error **err)
 {

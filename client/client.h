@@ -39,6 +39,9 @@ void client_free(struct client *c);
 int client_connect_socket(const char *path);
 
 int client_hello(struct client *c, struct mino_error **err);
+/* Reads the pipelined hello's reply now (if not read yet): for a command
+ * that reports the connection itself (status). */
+int client_hello_wait(struct client *c, struct mino_error **err);
 
 /* Sends a request (params stolen, NULL = {}) and waits for its reply.
  * *reply is the whole response message (new reference). */

@@ -175,8 +175,10 @@ cmd_status_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	fd = client_connect_socket(socket_path);
 	if (fd >= 0) {
 		close(fd);
-		if (client_open(false, ctx->verbose, &c, &err) < 0)
+		if (client_open(false, ctx->verbose, &c, &err) < 0 || client_hello_wait(c, &err) < 0) {
+			client_free(c);
 			return cmd_report(&err);
+		}
 		cmd_status_daemon(c);
 		client_free(c);
 	} else {
