@@ -22,6 +22,7 @@
 #include "jsonrpc.h"
 #include "log.h"
 #include "mino-protocol.h"
+#include "outframe.h"
 #include "paths.h"
 #include "xalloc.h"
 
@@ -32,6 +33,9 @@ extern char **environ;
 
 static int client_start_daemon(const char *socket_path, struct mino_error **err);
 static int client_connect_or_start(const char *path, bool start, struct mino_error **err);
+static int client_wait_reply(struct client *c, const char *method, long long id, bool write_failed,
+	json_t **reply, struct mino_error **err);
+static int client_reply_error(json_t *reply, struct mino_error **err);
 static char *client_find_minod(void);
 static bool client_is_executable(const char *path);
 static char **client_daemon_env(void);
@@ -322,19 +326,48 @@ client_free(struct client *c)
 	free(c);
 }
 
+/* Sends mino/hello; client_request reads its reply before its own. */
 int
 client_hello(struct client *c, struct mino_error **err)
 {
-	_cleanup_json_ json_t *result = NULL;
+	_cleanup_json_ json_t *req = NULL;
+	_cleanup_free_ char *framed = NULL;
 	json_t *params;
+	size_t len;
 
-	params = json_pack("{s:i, s:s}", "protocol", MINO_PROTOCOL_VERSION,
-		"client", "mino " MINO_VERSION);
-	if (client_call(c, "mino/hello", params, &result, err) < 0)
+	/* output as binary frames: stream.c writes them out as they are */
+	params = json_pack("{s:i, s:s, s:s}", "protocol", MINO_PROTOCOL_VERSION,
+		"client", "mino " MINO_VERSION, "output", "binary");
+	c->hello_id = c->next_id++;
+	req = rpc_request_new(c->hello_id, "mino/hello", params);
+	framed = rpc_encode(req, &len);
+	if (framed == NULL)
+		return mino_make_error(err, MINO_E_INTERNAL, 0, "encoding mino/hello");
+	return client_write_all(c, framed, len, err);
+}
+
+/* The reply to the hello sent by client_hello: a failed hello is this
+ * request's error. */
+static int
+client_hello_reply(struct client *c, struct mino_error **err)
+{
+	_cleanup_json_ json_t *reply = NULL;
+	long long id = c->hello_id;
+
+	c->hello_id = 0;
+	if (client_wait_reply(c, "mino/hello", id, false, &reply, err) < 0)
 		return -1;
+	if (json_object_get(reply, "error") != NULL)
+		return client_reply_error(reply, err);
 	log_debug("connected to %s (protocol %lld)", c->socket_path,
-		(long long)json_integer_value(json_object_get(result, "protocol")));
+		(long long)json_integer_value(json_object_get(json_object_get(reply, "result"), "protocol")));
 	return 0;
+}
+
+int
+client_hello_wait(struct client *c, struct mino_error **err)
+{
+	return c->hello_id != 0 ? client_hello_reply(c, err) : 0;
 }
 
 static int
@@ -357,6 +390,23 @@ client_write_all(struct client *c, const char *data, size_t len, struct mino_err
 
 #define CLIENT_INTERRUPTED (-2)
 
+/* Output that came before the reply awaited, as a binary frame: kept in
+ * the backlog as the JSON notification it stands for. */
+static int
+client_binary_message(const char *body, size_t len, struct rpc_msg *msg, struct mino_error **err)
+{
+	json_t *n = outframe_to_notification(body, len);
+
+	if (n == NULL)
+		return mino_make_error(err, MINO_E_IO, 0, "reading from minod: a malformed binary output frame");
+	memset(msg, 0, sizeof *msg);
+	msg->kind = RPC_KIND_NOTIFICATION;
+	msg->root = n;
+	msg->method = json_string_value(json_object_get(n, "method"));
+	msg->params = json_object_get(n, "params");
+	return 0;
+}
+
 /* Reads until one whole message is parsed into *msg; CLIENT_INTERRUPTED
  * when a read is interrupted and *c->interrupted is set. */
 static int
@@ -372,6 +422,8 @@ client_read_message(struct client *c, struct rpc_msg *msg, struct mino_error **e
 		rc = frame_reader_next(&c->reader, &body, &len, err);
 		if (rc < 0)
 			return mino_error_wrap(err, "reading from minod");
+		if (rc > 0 && c->reader.binary)
+			return client_binary_message(body, len, msg, err);
 		if (rc > 0) {
 			if (rpc_parse(body, len, msg, NULL, err) < 0)
 				return mino_error_wrap(err, "reading from minod");
@@ -398,17 +450,18 @@ client_request(struct client *c, const char *method, json_t *params, json_t **re
 {
 	_cleanup_json_ json_t *req = NULL;
 	_cleanup_free_ char *framed = NULL;
-	struct rpc_msg msg;
 	long long id = c->next_id++;
-	bool write_failed = false, cancelled = false;
+	bool write_failed = false;
 	size_t len;
-	int rc;
 
 	req = rpc_request_new(id, method, params != NULL ? params : json_object());
 	framed = rpc_encode(req, &len);
 	if (framed == NULL)
 		return mino_make_error(err, MINO_E_INTERNAL, 0, "encoding %s", method);
 	log_debug("-> %s id %lld", method, id); /* never the params: they may hold env values */
+	/* Past the pre-hello cap, the request waits for the hello's reply. */
+	if (c->hello_id != 0 && len > MINO_MAX_BODY_PREHELLO / 2 && client_hello_reply(c, err) < 0)
+		return -1;
 	if (client_write_all(c, framed, len, err) < 0) {
 		/* minod may have said why before it closed: read that. */
 		if ((*err)->errno_ != EPIPE && (*err)->errno_ != ECONNRESET)
@@ -416,6 +469,19 @@ client_request(struct client *c, const char *method, json_t *params, json_t **re
 		mino_error_release(err);
 		write_failed = true;
 	}
+	if (c->hello_id != 0 && client_hello_reply(c, err) < 0)
+		return -1;
+	return client_wait_reply(c, method, id, write_failed, reply, err);
+}
+
+static int
+client_wait_reply(struct client *c, const char *method, long long id, bool write_failed, json_t **reply,
+	struct mino_error **err)
+{
+	struct rpc_msg msg;
+	bool cancelled = false;
+	int rc;
+
 	for (;;) {
 		rc = client_read_message(c, &msg, err);
 		if (rc == CLIENT_INTERRUPTED) {

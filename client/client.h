@@ -15,6 +15,7 @@ struct client {
 	char *socket_path;          /* owned */
 	struct frame_reader reader; /* bytes read past the last reply stay here */
 	long long next_id;
+	long long hello_id;         /* mino/hello sent, its reply not read yet (0: none) */
 	json_t *backlog;            /* notifications that arrived while waiting */
 	/* Optional, for a request in flight: session/progress notifications
 	 * go to on_progress instead of the backlog; when *interrupted becomes
@@ -27,8 +28,10 @@ struct client {
 };
 
 /* Connects to the socket, starting minod first if `start` and nothing
- * listens.  Then says mino/hello.  Errors read "cannot reach minod at
- * PATH: why" or carry the daemon's message. */
+ * listens.  Then says mino/hello, without waiting: its reply is read
+ * before the first request's (one round trip less for a short command), so
+ * a hello that fails is reported by that request.  Errors read "cannot
+ * reach minod at PATH: why" or carry the daemon's message. */
 int client_open(bool start, bool verbose, struct client **out, struct mino_error **err);
 void client_free(struct client *c);
 
@@ -36,6 +39,9 @@ void client_free(struct client *c);
 int client_connect_socket(const char *path);
 
 int client_hello(struct client *c, struct mino_error **err);
+/* Reads the pipelined hello's reply now (if not read yet): for a command
+ * that reports the connection itself (status). */
+int client_hello_wait(struct client *c, struct mino_error **err);
 
 /* Sends a request (params stolen, NULL = {}) and waits for its reply.
  * *reply is the whole response message (new reference). */

@@ -106,6 +106,7 @@ static int
 cmd_list_exec(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	_cleanup_json_ json_t *result = NULL;
+	json_t *params;
 	_cleanup_free_ char *text = NULL;
 	enum cmd_list_format format = CMD_LIST_TABLE;
 	struct mino_error *err = NULL;
@@ -144,7 +145,12 @@ cmd_list_exec(struct cmd_ctx *ctx, int argc, char **argv)
 	rc = cmd_connect(ctx, &c);
 	if (rc != 0)
 		return rc;
-	rc = client_call(c, "session/list", json_pack("{s:b}", "all", all), &result, &err);
+	params = json_pack("{s:b}", "all", all);
+	/* the table and the names need a few keys of each record, json all of them */
+	if (format != CMD_LIST_JSON)
+		json_object_set_new(params, "fields", json_pack("[s,s,s,s,s,s]", "name", "status", "image",
+			"project_dir", "created_at", "exit_code"));
+	rc = client_call(c, "session/list", params, &result, &err);
 	client_free(c);
 	if (rc < 0)
 		return cmd_report(&err);

@@ -208,7 +208,8 @@ status_report_daemon(struct status_report *r, bool verbose)
 	fd = client_connect_socket(socket_path);
 	if (fd >= 0) {
 		close(fd);
-		if (client_open(false, verbose, &c, &err) == 0 && client_call(c, "daemon/status", NULL, &st, &err) == 0) {
+		if (client_open(false, verbose, &c, &err) == 0 && client_hello_wait(c, &err) == 0 &&
+		    client_call(c, "daemon/status", NULL, &st, &err) == 0) {
 			r->minod_running = true;
 			if (json_string_value(json_object_get(st, "audit_log")) != NULL)
 				r->audit_log = xstrdup(json_string_value(json_object_get(st, "audit_log")));

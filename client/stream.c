@@ -1,7 +1,9 @@
 /* stream.c: the libuv loop shared by run, exec, attach and logs -f.
  *
- * minod's session/output notifications are decoded straight into one
- * buffer per output fd and written once per socket read; stdin is read and
+ * minod's session/output comes as binary frames (asked for at hello,
+ * common/outframe.h): large ones are written out straight from the read
+ * buffer, small ones gathered in one buffer per output fd and written once
+ * per socket read; JSON ones (base64) are decoded into that buffer.  stdin is read and
  * sent as session/input; signals restore the terminal and end the loop.
  * Nothing here exits the process: the loop is wound down (every handle
  * closed) and stream_run() returns the exit status. */
@@ -21,10 +23,12 @@
 #include "jsonrpc.h"
 #include "log.h"
 #include "mino-protocol.h"
+#include "outframe.h"
 #include "xalloc.h"
 
 #define STREAM_READ_SIZE (256u * 1024)   /* socket reads */
 #define STREAM_INPUT_SIZE (64u * 1024)   /* stdin reads */
+#define STREAM_DIRECT_MIN (32u * 1024)   /* binary output this large is written without a copy */
 #define STREAM_DETACH_1 0x10             /* ctrl-p */
 #define STREAM_DETACH_2 0x11             /* ctrl-q */
 #define STREAM_EXIT_EPIPE (128 + SIGPIPE)
@@ -162,19 +166,15 @@ stream_write_all(int fd, const char *data, size_t len)
 	return 0;
 }
 
+/* Writes to out_fd; a reader of stdout that went away ends the stream. */
 static int
-stream_flush(struct stream *s)
+stream_write_out(struct stream *s, const char *data, size_t len)
 {
 	int rc;
 
-	if (s->out.len == 0)
+	if (s->out_fd == STDOUT_FILENO && s->stdout_gone)
 		return 0;
-	if (s->out_fd == STDOUT_FILENO && s->stdout_gone) {
-		s->out.len = 0;
-		return 0;
-	}
-	rc = stream_write_all(s->out_fd, s->out.data, s->out.len);
-	s->out.len = 0;
+	rc = stream_write_all(s->out_fd, data, len);
 	if (rc < 0 && s->out_fd == STDOUT_FILENO) {
 		/* the reader went away (EPIPE): stop quietly */
 		s->stdout_gone = true;
@@ -182,6 +182,32 @@ stream_flush(struct stream *s)
 		return -1;
 	}
 	return 0;
+}
+
+static int
+stream_flush(struct stream *s)
+{
+	size_t len = s->out.len;
+
+	if (len == 0)
+		return 0;
+	s->out.len = 0;
+	return stream_write_out(s, s->out.data, len);
+}
+
+/* Binary output: small pieces gathered, large ones written as they are. */
+static void
+stream_emit_raw(struct stream *s, int fd, const char *data, size_t len)
+{
+	if (s->out_fd != fd || len >= STREAM_DIRECT_MIN) {
+		if (stream_flush(s) < 0)
+			return;
+		s->out_fd = fd;
+	}
+	if (len < STREAM_DIRECT_MIN)
+		buf_append(&s->out, data, len);
+	else
+		(void)stream_write_out(s, data, len);
 }
 
 /* Decodes base64 straight into the output buffer of `fd`. */
@@ -317,6 +343,23 @@ stream_fast_output(struct stream *s, const char *body, size_t len)
 }
 
 static void
+stream_handle_binary(struct stream *s, const char *body, size_t len)
+{
+	_cleanup_json_ json_t *head = NULL;
+	const char *data, *name;
+	size_t dlen;
+
+	if (outframe_parse(body, len, &head, &data, &dlen) < 0) {
+		stream_finish(s, 1, xstrdup("bad message from minod: a malformed binary output frame"));
+		return;
+	}
+	if (s->done || !stream_is_ours(s, head) || dlen == 0)
+		return;
+	name = json_string_value(json_object_get(head, "stream"));
+	stream_emit_raw(s, strcmp(name, "stderr") == 0 ? STDERR_FILENO : STDOUT_FILENO, data, dlen);
+}
+
+static void
 stream_handle_body(struct stream *s, const char *body, size_t len)
 {
 	struct mino_error *err = NULL;
@@ -351,7 +394,10 @@ stream_drain_reader(struct stream *s)
 			mino_error_release(&err);
 			return;
 		}
-		stream_handle_body(s, body, len);
+		if (s->c->reader.binary)
+			stream_handle_binary(s, body, len);
+		else
+			stream_handle_body(s, body, len);
 	}
 	if (!s->done)
 		(void)stream_flush(s);

@@ -8,12 +8,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
 
 #include "cfgfile.h"
 #include "fsutil.h"
 #include "error.h"
 #include "paths.h"
+#include "sha256.h"
 #include "trust.h"
 #include "xalloc.h"
 
@@ -188,13 +188,11 @@ trust_store_remove(struct trust_store *ts, const char *canon, bool *removed,
 void
 trust_sha256_hex(const void *data, size_t len, char out[TRUST_HEX_LEN + 1])
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
+	unsigned char md[SHA256_LEN];
 	static const char hex[] = "0123456789abcdef";
 
-	if (EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen != 32)
-		fatal("trust_sha256_hex: EVP_Digest failed");
-	for (unsigned int i = 0; i < mdlen; i++) {
+	sha256_digest(data, len, md);
+	for (unsigned int i = 0; i < SHA256_LEN; i++) {
 		out[2 * i] = hex[md[i] >> 4];
 		out[2 * i + 1] = hex[md[i] & 0xf];
 	}

@@ -221,8 +221,12 @@ frame_parse_line(struct frame_reader *r, const char *line, size_t n, bool *have_
 		*have_len = true;
 		return frame_parse_length(r, v, (size_t)(end - v), out, err);
 	}
-	if (name_len == strlen("Content-Type") && strncasecmp(line, "Content-Type", name_len) == 0)
+	if (name_len == strlen("Content-Type") && strncasecmp(line, "Content-Type", name_len) == 0) {
+		if ((size_t)(end - v) == strlen(MINO_OUTPUT_CONTENT_TYPE) &&
+		    strncasecmp(v, MINO_OUTPUT_CONTENT_TYPE, (size_t)(end - v)) == 0)
+			r->binary = 1;
 		return 0;
+	}
 	sample = log_sanitize(line, name_len);
 	return frame_reader_fail(r, err, "unknown header `%s`", sample);
 }
@@ -236,6 +240,7 @@ frame_parse_header(struct frame_reader *r, const char *hdr, size_t n, size_t *ou
 
 	if (n == 0)
 		return frame_reader_fail(r, err, "empty header section (missing Content-Length)");
+	r->binary = 0;
 	for (;;) {
 		/* at most max_header bytes: a plain loop is fine */
 		for (i = pos; i + 1 < n && !(hdr[i] == '\r' && hdr[i + 1] == '\n'); i++)

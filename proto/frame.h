@@ -3,7 +3,8 @@
  * The reader buffers at most max_header + max_body bytes; the header
  * section is at most max_header bytes, Content-Length at most max_body,
  * both checked before the body is buffered.  Header names are matched
- * case-insensitively; Content-Type is accepted and ignored; any other
+ * case-insensitively; Content-Type is accepted (one value, the binary
+ * output type of mino-protocol.h, sets `binary` for that frame); any other
  * header, a missing, negative, non-numeric or duplicated Content-Length,
  * or a line without ": " is a framing error (code RPC_PARSE_ERROR or
  * RPC_INVALID_REQUEST).  After an error the reader stays failed. */
@@ -23,6 +24,7 @@ struct frame_reader {
 	size_t max_body;
 	size_t body_len;  /* of the frame being read, once its header is parsed */
 	size_t body_off;  /* offset of its body in buf */
+	int binary;       /* the frame last returned had Content-Type MINO_OUTPUT_CONTENT_TYPE */
 	int state;        /* private */
 	size_t scan;      /* private: where the header terminator search resumes */
 };

@@ -23,6 +23,10 @@
 #define MINO_MAX_BODY_PREHELLO (16u * 1024)        /* before mino/hello succeeds */
 #define MINO_MAX_JSON_DEPTH 32
 
+/* A binary session/output frame (PROTOCOL.md, "Binary output"): sent only
+ * to a connection that asked for it with mino/hello {output:"binary"}. */
+#define MINO_OUTPUT_CONTENT_TYPE "application/x-mino-output"
+
 /* Flow control of a client's write queue (bytes). */
 #define MINO_WRITE_HIGH_WATER (256u * 1024)
 #define MINO_WRITE_LOW_WATER (64u * 1024)

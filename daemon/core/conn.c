@@ -48,6 +48,7 @@ struct conn {
 #define CONN_READ_PAUSED 0x100   /* input paused: the peer does not read */
 #define CONN_INPUT_HELD 0x200    /* input paused: a session's stdin is backed up */
 #define CONN_UNCOUNTED 0x400     /* evicted: already taken out of minod.nclients */
+#define CONN_BINARY_OUTPUT 0x800 /* mino/hello asked for binary session/output frames */
 	uint64_t linger_until;   /* uv_now() deadline while lingering */
 	uint64_t hello_until;    /* uv_now() deadline for mino/hello */
 	uint64_t frame_until;    /* uv_now() deadline for the frame begun, 0: none */
@@ -159,6 +160,18 @@ conn_set_hello(struct conn *c)
 	/* The cap is raised after the current frame: the reader's buffer
 	 * holds the body being dispatched. */
 	c->flags |= CONN_HELLO | CONN_RAISE_CAP;
+}
+
+void
+conn_set_binary_output(struct conn *c)
+{
+	c->flags |= CONN_BINARY_OUTPUT;
+}
+
+bool
+conn_binary_output(const struct conn *c)
+{
+	return (c->flags & CONN_BINARY_OUTPUT) != 0;
 }
 
 int

@@ -47,6 +47,10 @@ uint64_t conn_id(const struct conn *c);
 void conn_ref(struct conn *c);
 void conn_unref(struct conn *c);
 bool conn_is_dead(const struct conn *c);
+/* mino/hello {output:"binary"}: session/output goes to it as binary frames
+ * (common/outframe.h) instead of JSON with base64. */
+void conn_set_binary_output(struct conn *c);
+bool conn_binary_output(const struct conn *c);
 /* Queue one message (borrowed) or a framed buffer (ownership taken).
  * Fails (-1) if the connection is dead; never blocks. */
 int conn_send_json(struct conn *c, const json_t *msg);

@@ -74,7 +74,7 @@ entry_opt_value(char **argv, int argc, int *i, const char *name, const char **va
 int
 entry_parse_args(int argc, char **argv, struct entry_opts *o, struct entry_error *err)
 {
-	const char *v;
+	const char *v = NULL;
 	int i, r;
 
 	memset(o, 0, sizeof *o);

@@ -4,8 +4,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "container.h"
+#include "fsutil.h"
 #include "log.h"
 #include "minod.h"
 #include "mino-protocol.h"
@@ -31,6 +33,7 @@ struct container {
 	char **create_args;
 	char *id;
 	char *name;
+	char *cidfile;            /* passthrough: where `podman create` writes the id */
 	enum container_phase phase;
 	struct pty_proc *pp;
 	struct podman_capture *wait;   /* `podman wait --condition=running` */
@@ -83,11 +86,60 @@ container_unref(struct container *c)
 	if (--c->refs > 0)
 		return;
 	podman_argv_free(c->create_args);
+	if (c->cidfile != NULL)
+		(void)unlink(c->cidfile);
+	free(c->cidfile);
 	free(c->id);
 	free(c->name);
 	free(c);
 }
 
+/* A copy of `create ...`, with `extra` (NULL-terminated, may be NULL)
+ * right after the verb. */
+static char **
+container_strv_copy(char *const *v, const char *const *extra)
+{
+	size_t n = 0, m = 0, k = 0;
+	char **out;
+
+	while (v[n] != NULL)
+		n++;
+	while (extra != NULL && extra[m] != NULL)
+		m++;
+	out = xcalloc(n + m + 1, sizeof *out);
+	for (size_t i = 0; i < n; i++) {
+		out[k++] = xstrdup(v[i]);
+		for (size_t j = 0; i == 0 && j < m; j++)
+			out[k++] = xstrdup(extra[j]);
+	}
+	return out;
+}
+
+/* Passthrough is for a created (not initialized) non-tty container whose
+ * start client minod spawns: the process that makes conmon gives the
+ * container its stdio, and with `podman init` first that would be init's. */
+static bool
+container_wants_passthrough(const struct container_opts *o)
+{
+	return o->stdio == CONTAINER_STDIO_PASSTHROUGH && !o->tty && !o->init_first &&
+	    o->create_args != NULL && minod.state_dir != NULL;
+}
+
+/* `podman create --log-driver=passthrough` prints no id (its stdout would
+ * be the container's), so it writes it to a --cidfile of minod's. */
+static char **
+container_passthrough_args(struct container *c, char *const *create_args)
+{
+	_cleanup_free_ char *cidopt = NULL;
+	const char *extra[] = { "--log-driver=passthrough", "--label=mino.stdio=passthrough", NULL, NULL };
+
+	c->cidfile = xasprintf("%s/%s.cid", minod.state_dir, c->name);
+	if (unlink(c->cidfile) < 0 && errno != ENOENT)
+		log_warn("container %s: removing a stale %s: %s", c->name, c->cidfile, strerror(errno));
+	cidopt = xasprintf("--cidfile=%s", c->cidfile);
+	extra[2] = cidopt;
+	return container_strv_copy(create_args, extra);
+}
 
 /* Runs a podman command for `c` (holding a reference until it answers). */
 static int
@@ -120,7 +172,11 @@ container_run(const struct container_opts *o, struct mino_error **err)
 		c->phase = CONTAINER_RUNNING;
 		r = container_attach(c, err);
 	} else {
-		c->create_args = strv_copy(o->create_args);
+		if (container_wants_passthrough(o))
+			c->create_args = container_passthrough_args(c, o->create_args);
+		else
+			c->create_args = container_strv_copy(o->create_args, NULL);
+		c->o.stdio = c->cidfile != NULL ? CONTAINER_STDIO_PASSTHROUGH : CONTAINER_STDIO_ATTACH;
 		c->phase = CONTAINER_CREATING;
 		r = container_capture(c, (const char *const *)c->create_args, container_create_cb, NULL, err);
 	}
@@ -147,6 +203,27 @@ container_parse_id(const struct podman_result *res)
 	return xstrdup(line);
 }
 
+/* Passthrough: the id from the --cidfile (then removed). */
+static char *
+container_read_cidfile(struct container *c)
+{
+	struct mino_error *err = NULL;
+	char id[128];
+	ssize_t n;
+
+	n = fs_read_small(c->cidfile, id, sizeof id, 0, &err);
+	(void)unlink(c->cidfile);
+	if (n < 0) {
+		log_warn("container %s: %s", c->name, err->msg);
+		mino_error_release(&err);
+		return NULL;
+	}
+	id[strcspn(id, "\r\n")] = '\0';
+	if (strlen(id) < 12 || strspn(id, "0123456789abcdef") != strlen(id))
+		return NULL;
+	return xstrdup(id);
+}
+
 static void
 container_create_cb(struct podman_result *res, void *arg)
 {
@@ -156,7 +233,7 @@ container_create_cb(struct podman_result *res, void *arg)
 	const char *argv[] = { "init", NULL, NULL };
 
 	if (res->exit_status == 0)
-		c->id = container_parse_id(res);
+		c->id = c->cidfile != NULL ? container_read_cidfile(c) : container_parse_id(res);
 	if (c->id == NULL) {
 		line = podman_error_line(res);
 		container_fail(c, line ? line : "podman create failed", false);
@@ -466,7 +543,9 @@ container_finish(struct container *c, const struct container_end *end)
 	c->phase = CONTAINER_ENDED;
 	if (c->o.on_exit != NULL)
 		c->o.on_exit(c, end, c->o.owner);
-	container_unref(c); /* the run's own reference: callers still hold theirs */
+	/* the run's own reference; never the last (every caller holds one of
+	 * its own), so a plain decrement, which the compiler can see frees nothing */
+	c->refs--;
 }
 
 void

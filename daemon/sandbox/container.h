@@ -9,8 +9,8 @@
  * container's process and namespaces without running anything of the
  * user's, and before_start is given its pid and network namespace.  Then
  * `podman start --attach` runs on a PTY (tty) or pipes: that client is the
- * stdio path (CONTAINER_STDIO_ATTACH, conmon's attach; a passthrough path
- * is a later value of the enum).  `podman wait --condition=running` says
+ * stdio path (CONTAINER_STDIO_ATTACH, conmon's attach, or
+ * CONTAINER_STDIO_PASSTHROUGH, the client's own pipes).  `podman wait --condition=running` says
  * when it runs (on_running).  on_exit runs exactly once, after which the
  * container object frees itself; every other callback stops after
  * container_abandon.  The container itself outlives the run: the owner
@@ -27,6 +27,11 @@
 
 enum container_stdio {
 	CONTAINER_STDIO_ATTACH,   /* `podman start --attach` / `podman attach` (conmon) */
+	/* `--log-driver=passthrough`: the container's stdin, stdout and stderr
+	 * are the start client's pipes, so its output reaches minod without
+	 * conmon relaying it.  Only for a non-tty run that is not init_first
+	 * (else it is ATTACH); it cannot be re-attached after a minod restart. */
+	CONTAINER_STDIO_PASSTHROUGH,
 };
 
 /* What before_start is given: the created (initialized) container. */

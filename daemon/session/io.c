@@ -22,6 +22,7 @@
 #include "log.h"
 #include "minod.h"
 #include "mino-protocol.h"
+#include "outframe.h"
 #include "session.h"
 #include "transcript.h"
 #include "xalloc.h"
@@ -131,11 +132,27 @@ session_name_json(struct session *s)
 	return s->name_json;
 }
 
+/* A binary session/output frame (common/outframe.h): the head, then the
+ * bytes as they are. */
+static char *
+session_output_binary(struct session_io *io, enum pty_stream st, const char *data, size_t len,
+    unsigned long long seq, size_t *outlen)
+{
+	char *frame = xmalloc(OUTFRAME_HEAD_MAX + len);
+	size_t n;
+
+	n = outframe_head(frame, session_name_json(io->s), io->exec_id, session_stream_name(st), seq, len);
+	memcpy(frame + n, data, len);
+	*outlen = n + len;
+	return frame;
+}
+
 /* A whole framed session/output notification, built by hand: the only
- * JSON-escaped part is the session name. */
+ * JSON-escaped part is the session name.  Binary for a connection that
+ * asked for it at hello. */
 static char *
 session_output_frame(struct session_io *io, enum pty_stream st, const char *data, size_t len,
-    size_t *outlen)
+    unsigned long long seq, bool binary, size_t *outlen)
 {
 	const char *name = session_name_json(io->s);
 	char prefix[512], exec[32] = "", header[64];
@@ -144,12 +161,14 @@ session_output_frame(struct session_io *io, enum pty_stream st, const char *data
 	char *frame, *p;
 	static const char suffix[] = "\"}}";
 
+	if (binary)
+		return session_output_binary(io, st, data, len, seq, outlen);
 	if (io->exec_id != 0)
 		snprintf(exec, sizeof exec, ",\"exec\":%u", io->exec_id);
 	plen = snprintf(prefix, sizeof prefix,
 	    "{\"jsonrpc\":\"2.0\",\"method\":\"session/output\",\"params\":{\"session\":%s%s,"
 	    "\"stream\":\"%s\",\"seq\":%llu,\"data\":\"",
-	    name, exec, session_stream_name(st), (unsigned long long)io->seq++);
+	    name, exec, session_stream_name(st), seq);
 	blen = B64_ENCODED_LEN(len);
 	body = (size_t)plen + blen + sizeof suffix - 1;
 	hlen = snprintf(header, sizeof header, "Content-Length: %zu\r\n\r\n", body);
@@ -200,13 +219,18 @@ session_io_kick(struct session_io *io, size_t i, const char *reason)
 	session_io_remove_at(io, i);
 }
 
+/* Sends one chunk to every live connection: each kind of frame (JSON,
+ * binary) is built once, the last connection of a kind gets that buffer
+ * and the others a copy. */
 void
 session_io_fanout(struct session_io *io, enum pty_stream st, const char *data, size_t len)
 {
 	struct pty_proc *pp;
-	char *frame, *copy;
-	size_t flen, i, last = 0;
-	bool any = false, all_high = true;
+	char *frame[2] = { NULL, NULL };
+	size_t flen[2] = { 0, 0 }, last[2] = { 0, 0 }, i;
+	bool any[2] = { false, false }, all_high = true;
+	unsigned long long seq;
+	int k;
 
 	for (i = 0; i < io->natt;) {
 		if (conn_is_dead(io->att[i])) {
@@ -217,26 +241,32 @@ session_io_fanout(struct session_io *io, enum pty_stream st, const char *data, s
 			session_io_kick(io, i, "output backlog over the limit");
 			continue;
 		}
-		any = true;
-		last = i;
+		k = conn_binary_output(io->att[i]);
+		any[k] = true;
+		last[k] = i;
 		i++;
 	}
-	if (!any)
+	if (!any[0] && !any[1])
 		return;
-	frame = session_output_frame(io, st, data, len, &flen);
+	seq = io->seq++;
+	for (k = 0; k < 2; k++)
+		if (any[k])
+			frame[k] = session_output_frame(io, st, data, len, seq, k == 1, &flen[k]);
 	for (i = 0; i < io->natt; i++) {
-		if (i == last) {
-			conn_send_framed(io->att[i], frame, flen);
-			frame = NULL;
+		char *f;
+
+		k = conn_binary_output(io->att[i]);
+		if (i == last[k]) {
+			f = frame[k];
+			frame[k] = NULL;
 		} else {
-			copy = xmalloc(flen);
-			memcpy(copy, frame, flen);
-			conn_send_framed(io->att[i], copy, flen);
+			f = xmalloc(flen[k]);
+			memcpy(f, frame[k], flen[k]);
 		}
+		conn_send_framed(io->att[i], f, flen[k]);
 		if (conn_write_queue_size(io->att[i]) <= MINO_WRITE_HIGH_WATER)
 			all_high = false;
 	}
-	free(frame);
 	pp = session_io_proc(io);
 	if (all_high && pp != NULL && !io->paused) {
 		io->paused = true;
@@ -419,7 +449,8 @@ session_replay(struct session *s, struct conn *c)
 	for (ch = s->ring_head; ch != NULL; ch = ch->next) {
 		if (conn_is_dead(c))
 			return;
-		frame = session_output_frame(&s->main, ch->stream, ch->data, ch->len, &flen);
+		frame = session_output_frame(&s->main, ch->stream, ch->data, ch->len, s->main.seq++,
+		    conn_binary_output(c), &flen);
 		conn_send_framed(c, frame, flen);
 	}
 }

@@ -2,7 +2,8 @@
  * mino containers exist (`podman ps -a --filter label=mino.session`):
  * running ones are re-adopted (a `podman attach` client on a fresh PTY or
  * pipes, so output flows again and their end is seen), ended ones get their
- * real exit code and are removed, records that say running without a
+ * real exit code and are removed, running ones whose stdio went straight
+ * to the minod that ended (mino.stdio=passthrough) are stopped, records that say running without a
  * container become "exited" with an unknown exit code, and containers
  * without a record get one rebuilt from their labels.  So `kill -9 minod`
  * and a restart lose no session. */
@@ -22,6 +23,8 @@
 #include "xalloc.h"
 
 #define RECONCILE_CLEANUP_MS (3600u * 1000)
+#define RECONCILE_PASSTHROUGH_LOST "minod ended while it ran attached (its output went straight to minod); stopped"
+
 
 static uv_timer_t reconcile_cleanup_timer;
 static bool reconcile_timer_live;
@@ -99,6 +102,16 @@ static const char *
 reconcile_label(const json_t *c, const char *key)
 {
 	return json_string_value(json_object_get(json_object_get(c, "Labels"), key));
+}
+
+/* Created with its stdio passed through to the start client (a non-tty,
+ * attached run): it cannot be attached to again. */
+static bool
+reconcile_is_passthrough(const json_t *c)
+{
+	const char *v = reconcile_label(c, "mino.stdio");
+
+	return v != NULL && strcmp(v, "passthrough") == 0;
 }
 
 /* The user's command of a container: after mino-entry's `--`. */
@@ -227,6 +240,13 @@ reconcile_container(const json_t *c)
 	if (session_has_ended(s) || !session_is_live(s)) {
 		/* Ended earlier, but its container was not removed. */
 		session_remove_container(s);
+		return;
+	}
+	if (running && reconcile_is_passthrough(c)) {
+		/* Its stdout and stderr were pipes to the minod that died, and
+		 * the client that owned it is gone with that minod: stopped,
+		 * as when a non-tty session's creator goes away. */
+		session_end(s, false, 0, 0, RECONCILE_PASSTHROUGH_LOST);
 		return;
 	}
 	if (running) {

@@ -143,6 +143,10 @@ session_start(struct session *s, struct mino_error **err)
 	o.tty = s->spec.tty;
 	o.want_stdin = true;
 	o.init_first = s->parts != NULL && parts_want_container(s->parts);
+	/* An attached non-interactive run: its output straight to minod
+	 * (a detached one keeps conmon, so that it survives a minod restart). */
+	if (!s->spec.tty && !s->spec.detach)
+		o.stdio = CONTAINER_STDIO_PASSTHROUGH;
 	o.rows = s->main.rows;
 	o.cols = s->main.cols;
 	o.owner = s;

@@ -1,6 +1,7 @@
 """Lifetimes: a client killed mid-session, minod killed and restarted,
 a second minod on the same socket."""
 
+import json
 import os
 import signal
 import subprocess
@@ -158,3 +159,32 @@ def test_minod_refuses_root(bare_env):
     assert p.returncode != 0, err
     assert "root" in err.lower(), err
     assert not os.path.exists(bare_env.sock)
+
+
+def test_kill9_minod_stops_attached_nontty_session(menv):
+    """An attached non-tty run has its stdio passed through to minod
+    (label mino.stdio=passthrough): when minod dies its output has nowhere
+    to go and its client is gone, so the restarted minod stops it and
+    records why; a detached session keeps conmon and is re-adopted."""
+    name = menv.name("pt")
+    det = menv.name("det")
+    p = menv.mino("run", "-d", "-n", det, "--", "sleep", "300")
+    assert p.returncode == 0, p.stderr
+    proc = menv.mino_popen("run", "-n", name, "--", "sh", "-c", "echo up; sleep 300")
+    assert proc.stdout.readline() == b"up\n"
+    labels = json.loads(menv.podman("inspect", "--format", "{{json .Config.Labels}}",
+                                    "mino-" + name).stdout)
+    assert labels.get("mino.stdio") == "passthrough", labels
+    labels = json.loads(menv.podman("inspect", "--format", "{{json .Config.Labels}}",
+                                    "mino-" + det).stdout)
+    assert "mino.stdio" not in labels, labels
+
+    menv.kill9_daemon()
+    assert proc.wait(timeout=30 * SLOW) != 0      # the client saw minod go
+    menv.start_daemon()
+    s = menv.wait_status(name, ("failed",), timeout=30)
+    assert s["error"] == ("minod ended while it ran attached (its output went straight to minod); "
+                          "stopped"), s
+    assert wait_for(lambda: menv.container_of(name) is None, 20)
+    assert menv.session(det, all_=False)["status"] == "running"
+    menv.mino("stop", "-f", det)

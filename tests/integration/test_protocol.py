@@ -69,6 +69,21 @@ def test_hello_result(d):
         assert r["protocol"] == 1 and r["pid"] == d.daemon.pid and r["daemon"]
 
 
+def test_hello_output_kinds(d):
+    """output defaults to json; binary is granted when asked; anything else
+    is invalid params and the connection may say hello again."""
+    with raw(d) as c:
+        assert hello_ok(c)["output"] == "json"
+    with raw(d) as c:
+        r = c.request("mino/hello", {"protocol": 1, "client": "x", "output": "binary"})
+        assert r["result"]["output"] == "binary", r
+    with raw(d) as c:
+        r = c.request("mino/hello", {"protocol": 1, "client": "x", "output": "base85"})
+        assert r["error"]["code"] == ERR_INVALID_PARAMS, r
+        assert "`output`" in r["error"]["message"], r
+        assert hello_ok(c)["output"] == "json"
+
+
 def test_protocol_mismatch(d):
     with raw(d) as c:
         r = c.hello(protocol=999)

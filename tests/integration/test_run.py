@@ -59,6 +59,21 @@ def test_binary_byte_exact(menv):
     assert sha(p.stdout) == sha(blob), (len(p.stdout), len(blob))
 
 
+def test_large_binary_both_streams_at_once_byte_exact(menv):
+    """8 MiB of random bytes on stdout and another 8 MiB on stderr, written
+    at the same time: each stream arrives whole, unmixed and byte-exact
+    (an attached non-tty run: passthrough stdio and binary output frames)."""
+    out_blob, err_blob = os.urandom(8 << 20), os.urandom(8 << 20)
+    for fname, blob in (("out.bin", out_blob), ("err.bin", err_blob)):
+        with open(os.path.join(menv.project, fname), "wb") as f:
+            f.write(blob)
+    p = menv.mino("run", "--", "sh", "-c",
+                  "cat /myproject/err.bin >&2 & cat /myproject/out.bin; wait", timeout=180)
+    assert p.returncode == 0, p.stderr[-500:]
+    assert sha(p.stdout) == sha(out_blob), (len(p.stdout), len(out_blob))
+    assert sha(p.stderr) == sha(err_blob), (len(p.stderr), len(err_blob))
+
+
 def test_random_bytes_through_head(menv):
     # random bytes produced in the container, piped through, compared
     # against the container's own digest

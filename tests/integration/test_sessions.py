@@ -423,3 +423,23 @@ def test_sigterm_clean_exit_log(menv):
     assert proc.wait(timeout=15) == 0
     log = menv.daemon_log_tail(20000)
     assert "Sanitizer" not in log and "EBUSY" not in log, log
+
+
+def test_list_fields(menv):
+    """session/list {fields} gives each record those keys only; `mino list`
+    (which asks for the six it shows) still shows them; a bad `fields` is
+    invalid params."""
+    name = start_detached(menv, "sleep", "300")
+    with menv.client() as c:
+        full = [s for s in c.call("session/list")["sessions"] if s["name"] == name]
+        some = [s for s in c.call("session/list", {"fields": ["name", "status", "nosuchkey"]})["sessions"]
+                if s["name"] == name]
+        r = c.request("session/list", {"fields": "name"})
+    assert len(full) == 1 and "command" in full[0] and "container_id" in full[0], full
+    assert some == [{"name": name, "status": "running"}], some
+    assert r["error"]["code"] == -32602, r
+    p = menv.mino("list")
+    assert p.returncode == 0, p.stderr
+    row = [l for l in p.stdout.decode().splitlines() if l.startswith(name + " ")]
+    assert len(row) == 1 and " running " in row[0] and menv.project in row[0], p.stdout
+    menv.mino("stop", "-f", name)
