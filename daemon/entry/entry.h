@@ -72,4 +72,15 @@ pid_t entry_spawn(const struct entry_signals *sigs, char *const argv[], char **e
  * 128+N when it was killed by signal N. */
 int entry_supervise(const struct entry_signals *sigs, pid_t child);
 
+/* ---------- entry-cmd.c ---------- */
+
+/* The command of `--cmd FILE` (ARG\0 records). */
+struct entry_cmd {
+	char *buf;              /* the file */
+	char **argv;            /* pointers into buf, NULL-terminated */
+};
+
+int entry_cmd_load(const char *path, struct entry_cmd *cmd, struct entry_error *err);
+void entry_cmd_free(struct entry_cmd *cmd);
+
 #endif
