@@ -15,7 +15,7 @@ entry_cmd_read(const char *path, char **data, size_t *len, struct entry_error *e
 	size_t cap = 4096, n = 0;
 	char *buf = malloc(cap + 1);
 	ssize_t r;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 
 	if (fd < 0 || buf == NULL) {
 		free(buf);

@@ -142,6 +142,7 @@ session_claim_spare(struct session *s, const struct sandbox_spec *run_spec, char
 	    session_link_spare(s, dir, &err) < 0) {
 		log_warn("session %s: %s; starting without the spare", s->spec.name, err->msg);
 		mino_error_release(&err);
+		(void)rmdir(dir);
 		container_remove(id, NULL, NULL);
 		free(id);
 		return NULL;
