@@ -31,7 +31,15 @@ struct spare {
 	bool dropped;             /* creating: remove it once podman answers */
 };
 
+/* A claimed spare's rename, due at `due` (uv_now()). */
+struct spare_rename {
+	struct spare_rename *next;
+	char *id, *name;
+	uint64_t due;
+};
+
 static struct spare *spare_list;
+static struct spare_rename *spare_renames;
 static uv_timer_t spare_timer;
 static bool spare_timer_live;
 static struct spare_stats spare_stats;
@@ -321,6 +329,60 @@ spare_offer(char *const *tmpl)
 	podman_argv_free(argv);
 }
 
+void
+spare_rename_later(const char *id, const char *name)
+{
+	struct spare_rename *r = xcalloc(1, sizeof *r);
+
+	r->id = xstrdup(id);
+	r->name = xstrdup(name);
+	r->due = uv_now(minod.loop) + SPARE_RENAME_MS;
+	r->next = spare_renames;
+	spare_renames = r;
+}
+
+static void
+spare_rename_free(struct spare_rename *r)
+{
+	free(r->id);
+	free(r->name);
+	free(r);
+}
+
+void
+spare_rename_cancel(const char *id)
+{
+	struct spare_rename **pp, *r;
+
+	for (pp = &spare_renames; (r = *pp) != NULL;) {
+		if (strcmp(r->id, id) == 0) {
+			*pp = r->next;
+			spare_rename_free(r);
+		} else {
+			pp = &r->next;
+		}
+	}
+}
+
+static void
+spare_rename_due(uint64_t now)
+{
+	struct spare_rename **pp, *r;
+	const char *argv[] = { "rename", NULL, NULL, NULL };
+
+	for (pp = &spare_renames; (r = *pp) != NULL;) {
+		if (now < r->due) {
+			pp = &r->next;
+			continue;
+		}
+		*pp = r->next;
+		argv[1] = r->id;
+		argv[2] = r->name;
+		podman_run_quiet(argv);
+		spare_rename_free(r);
+	}
+}
+
 static void
 spare_gc_cb(uv_timer_t *t)
 {
@@ -328,6 +390,7 @@ spare_gc_cb(uv_timer_t *t)
 	uint64_t now = uv_now(minod.loop);
 	bool off = !spare_enabled();
 
+	spare_rename_due(now);
 	for (sp = spare_list; sp != NULL; sp = next) {
 		next = sp->next;
 		if (off)
@@ -351,6 +414,12 @@ spare_init(void)
 void
 spare_shutdown(void)
 {
+	struct spare_rename *r;
+
+	while ((r = spare_renames) != NULL) {
+		spare_renames = r->next;
+		spare_rename_free(r);
+	}
 	spare_drop_all();
 	if (!spare_timer_live)
 		return;

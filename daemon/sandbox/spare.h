@@ -42,6 +42,7 @@
 #define SPARE_LABEL "mino.spare"        /* the label a spare carries */
 #define SPARE_PLACEHOLDER "@"           /* name id and run directory in a key */
 #define SPARE_GC_MS 1000u
+#define SPARE_RENAME_MS 2000u
 #define SPARE_ENV_MAX "MINO_WARM_SPARES"
 #define SPARE_ENV_AGE "MINO_WARM_SPARE_SECONDS"
 #define SPARE_DEFAULT_MAX 0
@@ -60,6 +61,12 @@ bool spare_claim(const char *key, size_t len, char **id, char **rundir);
 /* Asks for a spare of this template's key (no-op if there is one, if the
  * pool is full or off, or minod is stopping).  The template is copied. */
 void spare_offer(char *const *tmpl);
+/* A claimed spare still running SPARE_RENAME_MS from now takes the
+ * session's container name then (`podman rename`, off the client's path:
+ * a short command never pays for it); cancelled by spare_rename_cancel
+ * (its end) and at shutdown. */
+void spare_rename_later(const char *id, const char *name);
+void spare_rename_cancel(const char *id);
 /* Drops every spare (e.g. before an image or a cache volume is removed). */
 void spare_drop_all(void);
 /* Starts the GC timer. */

@@ -240,19 +240,17 @@ session_before_start(struct container *c, const struct container_info *info, voi
 	return s->parts != NULL ? parts_before_start(s->parts, info, s->rundir, err) : 0;
 }
 
-/* A spare that still runs takes the session's container name (off the
- * client's path; one that ended is removed anyway). */
+/* A warm session that still runs a moment later takes the session's
+ * container name (spare.h). */
 static void
 session_name_spare(struct session *s, struct container *c)
 {
 	_cleanup_free_ char *name = NULL;
-	const char *argv[] = { "rename", s->container_id, NULL, NULL };
 
 	if (!s->warm || container_proc(c) == NULL)
 		return;
 	name = podman_container_name(s->spec.name);
-	argv[2] = name;
-	podman_run_quiet(argv);
+	spare_rename_later(s->container_id, name);
 }
 
 static void
@@ -491,6 +489,8 @@ session_remove_container(struct session *s)
 	struct session_rm *rm;
 
 	rundir_remove(s->spec.id);
+	if (s->warm && s->container_id != NULL)
+		spare_rename_cancel(s->container_id);
 	if (s->spare_link != NULL) {
 		(void)unlink(s->spare_link);
 		free(s->spare_link);

@@ -205,6 +205,8 @@ def test_warm_session_survives_minod_restart(wenv):
     assert p.returncode == 0, p.stderr
     e.wait_status(name, "running")
     assert warm_of(e, name) is True
+    # it takes the session's container name once it has run a moment
+    assert wait_for(lambda: ["mino-" + name] in [c.get("Names") for c in spares(e)], 30), spares(e)
     p = e.mino("exec", name, "--", "sh", "-c", "echo in-$((6*7)); exit 5")
     assert (p.returncode, p.stdout) == (5, b"in-42\n"), p.stderr
     e.kill9_daemon()
