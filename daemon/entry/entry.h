@@ -2,6 +2,8 @@
  *
  * minod starts every container command as
  *   /run/mino-entry --env /run/mino/env -- CMD [ARG...]
+ * (or, in a container created ahead for a warm start, with `--cmd
+ * /run/mino/cmd` instead of `-- CMD...`: entry-cmd.c)
  * so that environment values never pass through podman's argv or its stored
  * config (issue 7).  The helper is static and self-contained: it runs in any
  * image, with no shell and no libraries.

@@ -1,5 +1,7 @@
 /* reconcile.c: sessions_init.  Loads the records, then asks podman which
- * mino containers exist (`podman ps -a --filter label=mino.session`):
+ * mino containers exist (`podman ps -a --filter label=mino.project`: the
+ * sessions', and warm-start spares, sandbox/spare.h, which a record claims
+ * by container id or which are removed):
  * running ones are re-adopted (a `podman attach` client on a fresh PTY or
  * pipes, so output flows again and their end is seen), ended ones get their
  * real exit code and are removed, records that say running without a
