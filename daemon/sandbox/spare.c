@@ -44,6 +44,21 @@ static uv_timer_t spare_timer;
 static bool spare_timer_live;
 static struct spare_stats spare_stats;
 
+static long spare_env_bound(const char *name, long def, long lo, long hi);
+static unsigned spare_max(void);
+static uint64_t spare_max_age_ms(void);
+static void spare_free(struct spare *sp);
+static void spare_unlink(struct spare *sp);
+static void spare_drop(struct spare *sp, const char *why);
+static char *spare_parse_id(const struct podman_result *res);
+static void spare_create_cb(struct podman_result *res, void *arg);
+static const char *spare_project_of(char *const *tmpl);
+static char **spare_argv(const struct spare *sp, char *const *tmpl);
+static bool spare_make_room(void);
+static void spare_rename_free(struct spare_rename *r);
+static void spare_rename_due(uint64_t now);
+static void spare_gc_cb(uv_timer_t *t);
+
 /* A bound from minod's environment, read once: N in [lo, hi], else def. */
 static long
 spare_env_bound(const char *name, long def, long lo, long hi)
@@ -405,6 +420,10 @@ spare_init(void)
 {
 	if (spare_timer_live)
 		return;
+	/* the bounds are read once, now */
+	if (spare_max() > 0)
+		log_info("warm starts: up to %u spares, each kept %llu s", spare_max(),
+		    (unsigned long long)(spare_max_age_ms() / 1000u));
 	uv_timer_init(minod.loop, &spare_timer);
 	uv_timer_start(&spare_timer, spare_gc_cb, SPARE_GC_MS, SPARE_GC_MS);
 	uv_unref((uv_handle_t *)&spare_timer);
