@@ -65,9 +65,13 @@ def warm_of(e, name):
     found = []
 
     def seen():
-        found[:] = [a["data"].get("warm") for a in started_events(e) if a["data"].get("name") == name]
+        try:
+            events = started_events(e)
+        except (OSError, ValueError):      # not yet written, or a line being written
+            return False
+        found[:] = [a["data"].get("warm") for a in events if a["data"].get("name") == name]
         return len(found) == 1
-    assert wait_for(seen, 10), (name, started_events(e))
+    assert wait_for(seen, 10), (name, found)
     return found[0]
 
 
