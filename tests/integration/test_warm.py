@@ -217,12 +217,24 @@ def test_warm_session_survives_minod_restart(wenv):
     start_warm(e)
     s = e.wait_status(name, "running")
     assert s["status"] == "running", s
-    # the spare left by the first run was removed at start; the claimed one runs on
+    # the claimed spare runs on as the session
     left = spares(e)
     assert [c["State"] for c in left] == ["running"], left
     p = e.mino("stop", name)
     assert p.returncode == 0, p.stderr
     assert wait_for(lambda: spares(e) == [], 30), spares(e)
+
+
+def test_spare_of_a_dead_minod_removed_at_start(wenv):
+    e = wenv
+    run(e, e.name("c"), "true")
+    wait_ready_spares(e)
+    assert len(spares(e)) == 1
+    e.kill9_daemon()
+    assert len(spares(e)) == 1          # nobody removed it
+    start_warm(e)
+    assert wait_for(lambda: spares(e) == [], 30), spares(e)
+    assert spare_counts(e)["ready"] == 0
 
 
 def test_off_by_default(menv):
