@@ -219,6 +219,10 @@ spawn_child(const struct spawner *sp, const struct spawn_req *req, const int *fd
 		dprintf(STDERR_FILENO, ENTRY_NAME ": %s\n", err.msg);
 		_exit(ENTRY_EXIT_FAILED);
 	}
+	if (o.cmd == NULL) { /* --cmd is for a container's own command only */
+		dprintf(STDERR_FILENO, ENTRY_NAME ": an exec names its command after `--`\n");
+		_exit(ENTRY_EXIT_FAILED);
+	}
 	if (o.cwd != NULL && chdir(o.cwd) < 0) {
 		dprintf(STDERR_FILENO, ENTRY_NAME ": %s: cannot change directory: %s\n", o.cwd,
 			strerror(errno));

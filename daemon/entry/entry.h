@@ -2,6 +2,8 @@
  *
  * minod starts every container command as
  *   /run/mino-entry --env /run/mino/env -- CMD [ARG...]
+ * (or, in a container created ahead for a warm start, with `--cmd
+ * /run/mino/cmd` instead of `-- CMD...`: entry-cmd.c)
  * so that environment values never pass through podman's argv or its stored
  * config (issue 7).  The helper is static and self-contained: it runs in any
  * image, with no shell and no libraries.
@@ -65,6 +67,7 @@ struct entry_opts {
 	const char **env_files;   /* pointers into argv */
 	size_t nenv_files;
 	const char *cwd;
+	const char *cmd_file;     /* --cmd */
 	char **cmd;               /* argv after "--" */
 };
 
@@ -104,5 +107,16 @@ int entry_spawner_main(int fd);
  * exec through the spawner (its channel is fd 3), or PODMAN-ARGV if the
  * spawner is gone before the command started; returns the exit status. */
 int entry_client_main(int argc, char **argv);
+
+/* ---------- entry-cmd.c ---------- */
+
+/* The command of `--cmd FILE` (ARG\0 records). */
+struct entry_cmd {
+	char *buf;              /* the file */
+	char **argv;            /* pointers into buf, NULL-terminated */
+};
+
+int entry_cmd_load(const char *path, struct entry_cmd *cmd, struct entry_error *err);
+void entry_cmd_free(struct entry_cmd *cmd);
 
 #endif

@@ -1,6 +1,7 @@
 /* mino-entry.c: the container's entry helper (entry.h).
  *
  *   mino-entry [--env FILE]... [--cwd DIR] -- CMD [ARG...]
+ *   mino-entry [--env FILE]... [--cwd DIR] --cmd CMDFILE
  *   mino-entry --cat FILE
  *
  * Loads each FILE (KEY=VALUE\0 records) over the environment podman gave,
@@ -15,6 +16,10 @@
  *
  * --spawner-fd and --spawn-client: the exec spawner and its client
  * (entry-spawn.c, entry-client.c, spawn-proto.h).
+ *
+ * --cmd CMDFILE reads the command from CMDFILE (ARG\0 records) instead of
+ * after `--`: a container created before its command was known (a warm
+ * start).
  *
  * --cat FILE copies FILE to stdout (exit 0, else 1 with one line): the
  * `credential_process` of a delivered AWS config, so reading refreshed
@@ -101,8 +106,16 @@ entry_parse_args(int argc, char **argv, struct entry_opts *o, struct entry_error
 			o->cwd = v;
 			continue;
 		}
+		if ((r = entry_opt_value(argv, argc, &i, "--cmd", &v, err)) != 0) {
+			if (r < 0)
+				return -1;
+			o->cmd_file = v;
+			continue;
+		}
 		return entry_error_set(err, "unknown argument `%s`; " ENTRY_USAGE, argv[i]);
 	}
+	if (o->cmd_file != NULL)
+		return 0;
 	return entry_error_set(err, "no `--` before the command; " ENTRY_USAGE);
 }
 
@@ -124,17 +137,24 @@ entry_start(int argc, char **argv, const struct entry_signals *sigs, struct entr
 {
 	struct entry_opts o;
 	struct entry_env env;
+	struct entry_cmd cmd = { 0 };
 	pid_t child = -1;
 
 	memset(&env, 0, sizeof env);
 	if (entry_parse_args(argc, argv, &o, err) < 0 || entry_prepare_env(&o, &env, err) < 0)
 		goto out;
+	if (o.cmd == NULL) {
+		if (entry_cmd_load(o.cmd_file, &cmd, err) < 0)
+			goto out;
+		o.cmd = cmd.argv;
+	}
 	if (o.cwd != NULL && chdir(o.cwd) < 0) {
 		entry_error_set(err, "%s: cannot change directory: %s", o.cwd, strerror(errno));
 		goto out;
 	}
 	child = entry_spawn(sigs, o.cmd, entry_env_merged(&env), err);
 out:
+	entry_cmd_free(&cmd);
 	entry_env_free(&env);   /* the child has its copy */
 	free(o.env_files);
 	return child;

@@ -12,6 +12,7 @@
 #include "part-creds.h"
 #include "podman.h"
 #include "server.h"
+#include "spare.h"
 #include "xalloc.h"
 
 /* Requests that wait for the first facts are not in any write queue, so the
@@ -81,6 +82,18 @@ rpc_daemon_status_started_by(void)
 	return minod.auto_started ? "mino" : "manual";
 }
 
+/* Warm-start containers (spare.h). */
+static json_t *
+rpc_daemon_status_spares(void)
+{
+	struct spare_stats st;
+
+	spare_get_stats(&st);
+	return json_pack("{s:I, s:I, s:I, s:I, s:I}", "ready", (json_int_t)st.ready,
+	    "creating", (json_int_t)st.creating, "created", (json_int_t)st.created,
+	    "claimed", (json_int_t)st.claimed, "dropped", (json_int_t)st.dropped);
+}
+
 static json_t *
 rpc_daemon_status_result(void)
 {
@@ -108,6 +121,8 @@ rpc_daemon_status_result(void)
 	if (r != NULL && rpc_daemon_status_base.present >= 0)
 		json_object_set_new(r, "base_image", json_pack("{s:s, s:b}", "name",
 		    rpc_daemon_status_base_name(), "present", rpc_daemon_status_base.present));
+	if (r != NULL)
+		json_object_set_new(r, "spares", rpc_daemon_status_spares());
 	return r;
 }
 

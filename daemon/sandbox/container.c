@@ -44,10 +44,13 @@ struct container {
 	struct container_end end;      /* held while its conmon is asked about */
 	bool abandoned;
 	bool cancelled;
+	uv_timer_t defer;              /* a created container given: on_created from the loop */
 };
 
 static void container_unref(struct container *c);
 static void container_create_cb(struct podman_result *res, void *arg);
+static void container_created(struct container *c);
+static void container_defer_cb(uv_timer_t *t);
 static void container_init_cb(struct podman_result *res, void *arg);
 static void container_info_cb(struct podman_result *res, void *arg);
 static void container_wait_cb(struct podman_result *res, void *arg);
@@ -166,6 +169,16 @@ container_run(const struct container_opts *o, struct mino_error **err)
 	c->o.name = c->name;
 	c->o.create_args = NULL;
 	c->o.id = NULL;
+	c->o.created_id = NULL;
+	if (o->create_args == NULL && o->created_id != NULL) {
+		c->id = xstrdup(o->created_id);
+		c->phase = CONTAINER_CREATING;
+		c->refs++; /* held by the deferral until it is closed */
+		uv_timer_init(minod.loop, &c->defer);
+		c->defer.data = c;
+		uv_timer_start(&c->defer, container_defer_cb, 0, 0);
+		return c;
+	}
 	if (o->create_args == NULL) {
 		c->id = xstrdup(o->id);
 		c->reattach = true;
@@ -229,38 +242,62 @@ container_create_cb(struct podman_result *res, void *arg)
 {
 	struct container *c = arg;
 	_cleanup_free_ char *line = NULL;
-	struct mino_error *err = NULL;
-	const char *argv[] = { "init", NULL, NULL };
 
 	if (res->exit_status == 0)
 		c->id = c->cidfile != NULL ? container_read_cidfile(c) : container_parse_id(res);
 	if (c->id == NULL) {
 		line = podman_error_line(res);
 		container_fail(c, line ? line : "podman create failed", false);
-		goto out;
+	} else {
+		log_debug("container %s: created %.12s", c->name, c->id);
+		container_created(c);
 	}
-	log_debug("container %s: created %.12s", c->name, c->id);
+	container_unref(c);
+}
+
+static void
+container_defer_close_cb(uv_handle_t *h)
+{
+	container_unref(h->data);
+}
+
+/* A created container was given (created_id). */
+static void
+container_defer_cb(uv_timer_t *t)
+{
+	struct container *c = t->data;
+
+	uv_close((uv_handle_t *)t, container_defer_close_cb);
+	log_debug("container %s: given created %.12s", c->name, c->id);
+	container_created(c);
+}
+
+/* Created: on_created, then [init, before_start], start. */
+static void
+container_created(struct container *c)
+{
+	struct mino_error *err = NULL;
+	const char *argv[] = { "init", NULL, NULL };
+
 	if (c->cancelled || c->abandoned) {
 		container_fail(c, "cancelled", c->cancelled);
-		goto out;
+		return;
 	}
 	if (c->o.on_created != NULL && c->o.on_created(c, c->id, c->o.owner, &err) < 0)
 		goto fail;
 	if (!c->o.init_first) {
 		if (container_start(c, &err) < 0)
 			goto fail;
-		goto out;
+		return;
 	}
 	c->phase = CONTAINER_INITIALIZING;
 	argv[1] = c->id;
 	if (container_capture(c, argv, container_init_cb, NULL, &err) < 0)
 		goto fail;
-	goto out;
+	return;
 fail:
 	container_fail(c, err->msg, false);
 	mino_error_release(&err);
-out:
-	container_unref(c);
 }
 
 static void

@@ -56,6 +56,8 @@ struct container;
 struct container_opts {
 	char *const *create_args; /* `create ...` (copied); NULL: re-attach to `id` */
 	const char *id;           /* re-attach: a running container */
+	const char *created_id;   /* with create_args NULL: a created, never-started container
+	                           * (a warm start, spare.h): no create, on_created from the loop */
 	const char *name;         /* for logs */
 	enum container_stdio stdio;
 	bool tty;

@@ -156,9 +156,14 @@ podman_create_argv(const struct sandbox_spec *spec, const struct podman_mounts *
 	struct podman_argv a = { 0 };
 
 	podman_argv_add(&a, "create");
-	podman_argv_addf(&a, "--name=mino-%s", spec->name);
-	podman_argv_addf(&a, "--label=mino.session=%s", spec->name);
-	podman_argv_addf(&a, "--label=mino.id=%s", spec->id);
+	if (flags & PODMAN_ARGV_SPARE) {
+		podman_argv_addf(&a, "--name=mino-spare-%s", spec->id);
+		podman_argv_add(&a, "--label=mino.spare=1");
+	} else {
+		podman_argv_addf(&a, "--name=mino-%s", spec->name);
+		podman_argv_addf(&a, "--label=mino.session=%s", spec->name);
+		podman_argv_addf(&a, "--label=mino.id=%s", spec->id);
+	}
 	podman_argv_addf(&a, "--label=mino.tty=%d", spec->tty ? 1 : 0);
 	podman_argv_addf(&a, "--label=mino.project=%s", spec->project_dir);
 	podman_argv_addf(&a, "--label=mino.workdir=%s", spec->workdir);
@@ -193,7 +198,15 @@ podman_create_argv(const struct sandbox_spec *spec, const struct podman_mounts *
 	if (spec->tty)
 		podman_argv_add(&a, "-t");
 	podman_argv_add(&a, spec->image);
-	podman_argv_entry(&a, RUNDIR_MOUNT "/" RUNDIR_ENV_FILE, spec->command);
+	if (flags & PODMAN_ARGV_SPARE) {
+		podman_argv_add(&a, RUNDIR_ENTRY);
+		podman_argv_add(&a, "--env");
+		podman_argv_add(&a, RUNDIR_MOUNT "/" RUNDIR_ENV_FILE);
+		podman_argv_add(&a, "--cmd");
+		podman_argv_add(&a, RUNDIR_MOUNT "/" RUNDIR_CMD_FILE);
+	} else {
+		podman_argv_entry(&a, RUNDIR_MOUNT "/" RUNDIR_ENV_FILE, spec->command);
+	}
 	return a.v;
 }
 

@@ -66,6 +66,10 @@ void podman_probe_wait(void (*cb)(void *arg), void *arg);
 
 /* Flags for podman_create_argv. */
 #define PODMAN_ARGV_NO_PIDS_LIMIT 0x1 /* rootless on cgroup v1: podman ignores it and warns on stderr */
+/* A spare (spare.h): --name=mino-spare-ID, --label=mino.spare=1 instead of
+ * mino.session / mino.id, and the command read from the run directory
+ * (`/run/mino-entry --env /run/mino/env --cmd /run/mino/cmd`). */
+#define PODMAN_ARGV_SPARE 0x2
 
 /* Where a session's run directory and mino-entry are on the host
  * (rundir.h): both are mounted read-only into the container. */

@@ -198,6 +198,7 @@ rundir_remove(const char *id)
 	_cleanup_free_ char *root = NULL;
 	_cleanup_free_ char *dir = NULL;
 	struct mino_error *err = NULL;
+	struct stat st;
 
 	if (!rundir_id_ok(id))
 		return;
@@ -207,6 +208,13 @@ rundir_remove(const char *id)
 		return;
 	}
 	dir = xasprintf("%s/%s", root, id);
+	/* A claimed spare's directory is a link to a session's (spare.h):
+	 * only the link goes. */
+	if (lstat(dir, &st) == 0 && S_ISLNK(st.st_mode)) {
+		if (unlink(dir) < 0)
+			log_warn("removing `%s`: %s", dir, strerror(errno));
+		return;
+	}
 	rundir_empty(dir);
 	if (rmdir(dir) < 0 && errno != ENOENT)
 		log_warn("removing `%s`: %s", dir, strerror(errno));

@@ -21,6 +21,7 @@
 #define RUNDIR_MOUNT "/run/mino"              /* the run directory in the container */
 #define RUNDIR_ENTRY "/run/mino-entry"        /* mino-entry in the container */
 #define RUNDIR_ENV_FILE "env"                 /* the session's environment */
+#define RUNDIR_CMD_FILE "cmd"                 /* a warm start's command, ARG\0 records (spare.h) */
 
 /* $XDG_RUNTIME_DIR/mino/run (parents created 0700 and checked); caller frees. */
 int rundir_root(char **out, struct mino_error **err);

@@ -1,5 +1,7 @@
 /* reconcile.c: sessions_init.  Loads the records, then asks podman which
- * mino containers exist (`podman ps -a --filter label=mino.session`):
+ * mino containers exist (`podman ps -a --filter label=mino.project`: the
+ * sessions', and warm-start spares, sandbox/spare.h, which a record claims
+ * by container id or which are removed):
  * running ones are re-adopted (a `podman attach` client on a fresh PTY or
  * pipes, so output flows again and their end is seen), ended ones get their
  * real exit code and are removed, running ones whose stdio went straight
@@ -10,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "container.h"
 #include "log.h"
 #include "minod.h"
 #include "mino-protocol.h"
@@ -18,6 +21,7 @@
 #include "podman.h"
 #include "rundir.h"
 #include "session.h"
+#include "spare.h"
 #include "state.h"
 #include "strv.h"
 #include "xalloc.h"
@@ -76,11 +80,13 @@ int
 sessions_init(struct mino_error **err)
 {
 	static const char *const ps_argv[] = {
-		"ps", "-a", "--filter", "label=mino.session", "--format", "json", NULL,
+		/* every container of mino's: sessions and spares (spare.h) */
+		"ps", "-a", "--filter", "label=mino.project", "--format", "json", NULL,
 	};
 	if (state_init(err) < 0)
 		return -1;
 	reconcile_load_records();
+	spare_init();
 	uv_timer_init(minod.loop, &reconcile_cleanup_timer);
 	reconcile_timer_live = true;
 	uv_timer_start(&reconcile_cleanup_timer, reconcile_cleanup_cb, 1000, RECONCILE_CLEANUP_MS);
@@ -202,6 +208,23 @@ reconcile_never_started(const char *state)
 	    strcmp(state, "initialized") == 0;
 }
 
+/* A container without a session label: a spare a session claimed (its
+ * record holds the id), else one left by a minod that died. */
+static const char *
+reconcile_unlabelled(const json_t *c, const char *id, const char *owner)
+{
+	struct session *s;
+
+	TAILQ_FOREACH(s, &session_all, link)
+		if (s->container_id != NULL && strcmp(s->container_id, id) == 0)
+			return s->spec.name;
+	if (reconcile_label(c, SPARE_LABEL) != NULL && owner != NULL && strcmp(owner, minod.state_dir) == 0) {
+		log_info("removing the leftover spare container %.12s", id);
+		container_remove(id, NULL, NULL);
+	}
+	return NULL;
+}
+
 static void
 reconcile_container(const json_t *c)
 {
@@ -216,7 +239,11 @@ reconcile_container(const json_t *c)
 	struct session *s;
 	bool running;
 
-	if (name == NULL || !name_is_valid(name) || state == NULL || id == NULL)
+	if (state == NULL || id == NULL)
+		return;
+	if (name == NULL && (name = reconcile_unlabelled(c, id, owner)) == NULL)
+		return;
+	if (!name_is_valid(name))
 		return;
 	if (owner != NULL && strcmp(owner, minod.state_dir) != 0)
 		return; /* another minod's (another state directory) */

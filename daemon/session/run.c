@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "audit.h"
 #include "container.h"
@@ -17,6 +18,7 @@
 #include "podman.h"
 #include "rundir.h"
 #include "session.h"
+#include "spare.h"
 #include "strv.h"
 #include "transcript.h"
 #include "xalloc.h"
@@ -103,6 +105,52 @@ session_prepare_rundir(struct session *s, char *const *part_env, char *const *fi
 	return rundir_write_env(s->rundir, RUNDIR_ENV_FILE, env, err);
 }
 
+/* The claimed spare's run directory becomes a link to the session's, so
+ * that its bind mount (made at start) is the session's directory. */
+static int
+session_link_spare(struct session *s, const char *spare_dir, struct mino_error **err)
+{
+	if (rmdir(spare_dir) < 0 || symlink(s->rundir, spare_dir) < 0)
+		return mino_make_error(err, MINO_E_IO, errno, "linking `%s` to the run directory", spare_dir);
+	free(s->spare_link);
+	s->spare_link = xstrdup(spare_dir);
+	return 0;
+}
+
+/* Warm start (spare.h): keeps the sandbox's spare template (a spare is
+ * offered at the end) and claims a ready spare of it.  NULL: start cold.
+ * Only for sandboxes without before_start work (network rules need the
+ * init step of a fresh create). */
+static char *
+session_claim_spare(struct session *s, const struct sandbox_spec *run_spec, char *const *extra,
+    unsigned flags)
+{
+	struct sandbox_spec t = *run_spec; /* shallow */
+	struct podman_mounts m = { .rundir = SPARE_PLACEHOLDER, .entry = minod.entry_path };
+	_cleanup_free_ char *key = NULL, *dir = NULL;
+	struct mino_error *err = NULL;
+	char *id = NULL;
+	size_t len;
+
+	t.id = (char *)SPARE_PLACEHOLDER;
+	podman_argv_free(s->spare_tmpl);
+	s->spare_tmpl = podman_create_argv(&t, &m, extra, flags | PODMAN_ARGV_SPARE);
+	key = spare_key(s->spare_tmpl, &len);
+	if (!spare_claim(key, len, &id, &dir))
+		return NULL;
+	if (rundir_write_env(s->rundir, RUNDIR_CMD_FILE, s->spec.command, &err) < 0 ||
+	    session_link_spare(s, dir, &err) < 0) {
+		log_warn("session %s: %s; starting without the spare", s->spec.name, err->msg);
+		mino_error_release(&err);
+		(void)rmdir(dir);
+		container_remove(id, NULL, NULL);
+		free(id);
+		return NULL;
+	}
+	log_info("session %s: warm start in spare container %.12s", s->spec.name, id);
+	return id;
+}
+
 static const struct container_opts session_container_opts = {
 	.stdio = CONTAINER_STDIO_ATTACH,
 	.on_created = session_on_created,
@@ -123,6 +171,8 @@ session_start(struct session *s, struct mino_error **err)
 	struct podman_mounts mounts;
 	struct container_opts o = session_container_opts;
 	char **args = NULL;
+	_cleanup_free_ char *spare_id = NULL;
+	unsigned flags = podman_limits_ignored() ? PODMAN_ARGV_NO_PIDS_LIMIT : 0;
 	int r = -1;
 
 	if (session_make_rundir(s, err) < 0)
@@ -136,16 +186,21 @@ session_start(struct session *s, struct mino_error **err)
 	run_spec = s->spec; /* shallow: the parts may name another image (a composed one) */
 	if (po.image != NULL)
 		run_spec.image = po.image;
-	args = podman_create_argv(&run_spec, &mounts, po.args,
-	    podman_limits_ignored() ? PODMAN_ARGV_NO_PIDS_LIMIT : 0);
+	o.init_first = s->parts != NULL && parts_want_container(s->parts);
+	if (!o.init_first && spare_enabled())
+		spare_id = session_claim_spare(s, &run_spec, po.args, flags);
+	s->warm = spare_id != NULL;
+	if (spare_id == NULL)
+		args = podman_create_argv(&run_spec, &mounts, po.args, flags);
 	o.create_args = args;
+	o.created_id = spare_id;
 	o.name = s->spec.name;
 	o.tty = s->spec.tty;
 	o.want_stdin = true;
-	o.init_first = s->parts != NULL && parts_want_container(s->parts);
 	/* An attached non-interactive run: its output straight to minod
-	 * (a detached one keeps conmon, so that it survives a minod restart). */
-	if (!s->spec.tty && !s->spec.detach)
+	 * (a detached one keeps conmon, so that it survives a minod restart;
+	 * a spare was created with conmon's attach). */
+	if (!s->spec.tty && !s->spec.detach && spare_id == NULL)
 		o.stdio = CONTAINER_STDIO_PASSTHROUGH;
 	o.rows = s->main.rows;
 	o.cols = s->main.cols;
@@ -190,6 +245,19 @@ session_before_start(struct container *c, const struct container_info *info, voi
 	return s->parts != NULL ? parts_before_start(s->parts, info, s->rundir, err) : 0;
 }
 
+/* A warm session that still runs a moment later takes the session's
+ * container name (spare.h). */
+static void
+session_name_spare(struct session *s, struct container *c)
+{
+	_cleanup_free_ char *name = NULL;
+
+	if (!s->warm || container_proc(c) == NULL)
+		return;
+	name = podman_container_name(s->spec.name);
+	spare_rename_later(s->container_id, name);
+}
+
 static void
 session_on_running(struct container *c, void *owner)
 {
@@ -204,7 +272,9 @@ session_on_running(struct container *c, void *owner)
 	a = json_object();
 	json_object_set_new(a, "name", json_string(s->spec.name));
 	json_object_set_new(a, "container_id", json_string(s->container_id));
+	json_object_set_new(a, "warm", json_boolean(s->warm));
 	audit_event_if(!s->spec.no_audit, "session.started", a);
+	session_name_spare(s, c);
 	log_info("session %s: running (container %.12s)", s->spec.name, s->container_id);
 	session_spawner_start(s);
 	notify_status();
@@ -411,6 +481,9 @@ session_rm_cb(struct podman_result *res, void *arg)
 
 	if (res->exit_status != 0)
 		log_debug("podman rm of session %s: %s", rm->name, res->err.data ? res->err.data : "failed");
+	/* The next session with these settings may start warm (spare.h). */
+	if (rm->s->spare_tmpl != NULL && rm->s->status != SESSION_FAILED)
+		spare_offer(rm->s->spare_tmpl);
 	session_stop_reply_all(rm->s);
 	session_rm_done(rm->name);
 	session_unref(rm->s);
@@ -424,6 +497,13 @@ session_remove_container(struct session *s)
 	struct session_rm *rm;
 
 	rundir_remove(s->spec.id);
+	if (s->warm && s->container_id != NULL)
+		spare_rename_cancel(s->container_id);
+	if (s->spare_link != NULL) {
+		(void)unlink(s->spare_link);
+		free(s->spare_link);
+		s->spare_link = NULL;
+	}
 	if (s->container_id == NULL) {
 		session_stop_reply_all(s);
 		return;

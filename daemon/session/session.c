@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "container.h"
 #include "image.h"
@@ -15,6 +16,7 @@
 #include "parts.h"
 #include "podman.h"
 #include "rundir.h"
+#include "spare.h"
 #include "cache.h"
 #include "session.h"
 #include "state.h"
@@ -130,6 +132,10 @@ session_free(struct session *s)
 	session_spawner_close(s);
 	free(s->stop_waiters);
 	free(s->rundir);
+	podman_argv_free(s->spare_tmpl);
+	if (s->spare_link != NULL)
+		unlink(s->spare_link);
+	free(s->spare_link);
 	free(s->name_json);
 	free(s->container_id);
 	free(s->error);
@@ -335,6 +341,7 @@ sessions_shutdown(void (*done)(void))
 	log_info("sessions: leaving %u running sessions to re-adopt later", sessions_count_running());
 	reconcile_stop();
 	cache_gc_stop();
+	spare_shutdown();
 	session_io_stall_stop();
 	mino_make_error(&err, MINO_E_SHUTTING_DOWN, 0, "minod is stopping");
 	TAILQ_FOREACH(s, &session_all, link)

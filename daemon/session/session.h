@@ -154,6 +154,9 @@ struct session {
 	struct parts *parts;         /* its parts (sandbox/parts.h) */
 	struct container *ctr;       /* its container run, NULL when none */
 	char *rundir;                /* its run directory (rundir.h), once created */
+	char **spare_tmpl;           /* its spare template (spare.h): one is offered at its end */
+	char *spare_link;            /* warm start: the claimed spare's run directory, a link to ours */
+	bool warm;                   /* it started in a spare */
 	char *name_json;             /* the name, JSON-escaped (output frames) */
 	struct session_spawner *spawner; /* its exec spawner (spawner.c), NULL when none */
 };

@@ -658,3 +658,33 @@ def test_cat_copies_a_file_and_fails_in_one_line(tmp_path):
     p = subprocess.run([ENTRY, "--cat", str(tmp_path / "missing")], capture_output=True, timeout=20)
     assert p.returncode == 1 and p.stdout == b""
     assert p.stderr.count(b"\n") == 1 and b"No such file" in p.stderr
+
+
+# --cmd FILE: the command from a file of ARG\0 records (a warm start's
+# container was created before its command was known).
+
+def test_cmd_file_runs_command_with_env(tmp_path):
+    cmd = tmp_path / "cmd"
+    cmd.write_bytes(b"/bin/sh\0-c\0echo \"$1-$A\"; exit 6\0sh\0two words\0")
+    env = write_env(tmp_path / "env", ["A=from-file"])
+    proc = run_entry(["--env", env, "--cmd", str(cmd)])
+    assert proc.returncode == 6, proc.stderr
+    assert proc.stdout == b"two words-from-file\n"
+
+
+@pytest.mark.parametrize("data,why", [
+    (b"", "no command"), (b"/bin/true", "not ARG"), (b"\0", "empty command name"),
+], ids=["empty", "unterminated", "empty-name"])
+def test_cmd_file_bad(tmp_path, data, why):
+    cmd = tmp_path / "cmd"
+    cmd.write_bytes(data)
+    proc = run_entry(["--cmd", str(cmd)])
+    assert proc.returncode == 125
+    err = proc.stderr.decode()
+    assert err.startswith("mino-entry: ") and err.count("\n") == 1 and why in err, err
+
+
+def test_cmd_file_missing(tmp_path):
+    proc = run_entry(["--cmd", str(tmp_path / "missing")])
+    assert proc.returncode == 125
+    assert proc.stderr.count(b"\n") == 1 and b"No such file" in proc.stderr

@@ -112,6 +112,40 @@ test_create(void)
 	podman_argv_free(argv);
 }
 
+/* A spare (spare.h): no session name, label or command; nothing of the
+ * session's environment. */
+static void
+test_create_spare(void)
+{
+	char *cmd[] = { "sh", "-c", "echo hi", NULL };
+	char *env[] = { "SECRET=hunter2", NULL };
+	struct sandbox_spec spec = {
+		.name = "s1", .id = "@", .project_dir = "/home/u/proj", .image = "localhost/img:1",
+		.command = cmd, .env = env, .network = "none", .workdir = "/proj",
+	};
+	struct podman_mounts m = { .rundir = "@", .entry = "/usr/libexec/mino-entry" };
+	char **argv;
+	char *line;
+
+	minod.state_dir = "/st";
+	argv = podman_create_argv(&spec, &m, NULL, PODMAN_ARGV_SPARE | PODMAN_ARGV_NO_PIDS_LIMIT);
+	line = join(argv);
+	is_str(line,
+	    "create --name=mino-spare-@ --label=mino.spare=1 "
+	    "--label=mino.tty=0 --label=mino.project=/home/u/proj --label=mino.workdir=/proj "
+	    "--label=mino.audit=1 --label=mino.state=/st --cap-drop=ALL "
+	    "--security-opt=no-new-privileges --init --pull=never --network=none "
+	    "-v /home/u/proj:/proj -w /proj -v @:/run/mino:ro "
+	    "-v /usr/libexec/mino-entry:/run/mino-entry:ro "
+	    "-i localhost/img:1 /run/mino-entry --env /run/mino/env --cmd /run/mino/cmd",
+	    "spare create argv: no session label, the command from the run directory");
+	ok(strstr(line, "s1") == NULL && strstr(line, "echo hi") == NULL, "spare: no session name or command");
+	free(line);
+	no_value_in(argv, "hunter2", "spare create");
+	podman_argv_free(argv);
+	minod.state_dir = NULL;
+}
+
 static void
 test_start_exec_attach(void)
 {
@@ -171,6 +205,7 @@ int
 main(void)
 {
 	test_create();
+	test_create_spare();
 	test_start_exec_attach();
 	test_error_line();
 	return tap_done();
