@@ -1,0 +1,139 @@
+/* network.h: the egress part's pieces, shared by its three files:
+ *   network.c           the part (parts.h ops), its rules and session/network
+ *   network-ns.c        processes in the container's network namespace
+ *                       (mino-netns, `nft -e -i`) and its resolv.conf
+ *   network-resolver.c  the resolver minod serves there from its loop, and
+ *                       the nft process that applies what the answers allow
+ * Internal to sandbox/network*.c. */
+#ifndef MINOD_NETWORK_H
+#define MINOD_NETWORK_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <time.h>
+#include <uv.h>
+
+#include "buf.h"
+#include "dns.h"
+#include "error.h"
+#include "netrule.h"
+#include "parts.h"
+
+#define NETWORK_MARK 0x6d696e6fu
+#define NETWORK_TTL_MIN 30u
+#define NETWORK_TTL_MAX 3600u
+#define NETWORK_PENDING 64
+#define NETWORK_PORTS 8
+#define NETWORK_DENIALS 16
+#define NETWORK_RESOLVED 64
+#define NETWORK_TIMEOUT_MS 5000
+#define NETWORK_QUERY_MS 5000
+
+struct network_tcp;
+
+/* Where an answer goes: a UDP peer or a TCP connection. */
+struct network_dest {
+	struct sockaddr_storage from;
+	struct network_tcp *tcp;
+};
+
+struct network_pending {
+	bool used;
+	uint16_t up_id, client_id;
+	struct network_dest dest;
+	char name[256];
+	uint16_t qtype;
+	unsigned ports[NETWORK_PORTS];
+	unsigned nports;
+	uint64_t sent;
+};
+
+/* One nft command; its answer (if any) is relayed once nft echoed it. */
+struct network_cmd {
+	struct network_cmd *next;
+	char *text;
+	uint8_t *answer;
+	size_t len;
+	struct network_dest dest;
+	struct dns_question q;
+};
+
+struct network_resolved {
+	char name[256];
+	char addr[INET6_ADDRSTRLEN];
+	unsigned port;
+	uint64_t expires;   /* uv_now ms */
+};
+
+struct network_denial {
+	char name[256];
+	char type[8];
+	time_t when;
+};
+
+struct network_tcp {
+	uv_tcp_t h;
+	struct network_state *st;
+	struct buf in;
+	struct network_tcp *next;
+};
+
+struct network_state {
+	struct part_ctx *ctx;          /* NULL once the part is freed */
+	char *session;
+	bool audit;
+	struct netrule *rules;
+	size_t nrules;
+	char **search;                 /* the container's search domains */
+	char upstream[INET6_ADDRSTRLEN];
+	bool active;                   /* the handles below are open */
+	unsigned open;                 /* handles not yet closed */
+	uv_udp_t udp, up;
+	uv_tcp_t tcp;
+	uv_pipe_t nft_in, nft_out, nft_err;
+	uv_timer_t timer;
+	pid_t nft_pid;
+	struct buf out_line, err_line;
+	struct network_cmd *head, *tail;
+	bool cmd_sent;
+	bool nft_dead;
+	unsigned seq;                  /* of the command sent (1..65535) */
+	struct network_tcp *conns;
+	struct network_pending pending[NETWORK_PENDING];
+	struct network_resolved resolved[NETWORK_RESOLVED];
+	unsigned resolved_next;
+	struct network_denial denials[NETWORK_DENIALS];
+	unsigned denials_next;
+	uint64_t forwarded, denied, failed;
+};
+
+/* nft -e echoes what a transaction added, but not every transaction's
+ * "# new generation" line (a flush has none): each command ends by adding
+ * (and removing) its own sequence number to the set `ack`, and the echo
+ * of that element is its acknowledgement. */
+#define NETWORK_ACK "; add element inet mino ack { %u }; delete element inet mino ack { %u }\n"
+
+/* network.c */
+unsigned network_ports_for(const struct network_state *st, const char *name, unsigned *ports);
+void network_static_elements(const struct network_state *st, struct buf *b);
+
+/* network-ns.c */
+void network_ns_reap(pid_t pid, bool kill_it);
+int network_ns_sockets(int pid, const char *upstream, int fds[3], struct mino_error **err);
+int network_ns_start_nft(struct network_state *st, int pid, int io[3], struct mino_error **err);
+int network_ns_nft_line(const char *line, bool is_err, unsigned seq);
+int network_ns_nft_sync(int io[3], const char *cmd, struct mino_error **err);
+int network_ns_read_resolv(struct network_state *st, int pid, char **options, struct mino_error **err);
+int network_ns_write_resolv(const struct network_state *st, int pid, const char *options, struct mino_error **err);
+
+/* network-resolver.c */
+void network_resolver_state_free(struct network_state *st);
+void network_resolver_teardown(struct network_state *st);
+void network_resolver_nft_queue(struct network_state *st, char *text, uint8_t *answer, size_t len,
+    const struct network_dest *d, const struct dns_question *q);
+int network_resolver_activate(struct network_state *st, int fds[3], int io[3], struct mino_error **err);
+
+#endif
