@@ -93,6 +93,19 @@ bool cache_known(const char *name);
 void cache_know(const char *name);
 void cache_unknow(const char *name);
 
+/* ---- sessions re-adopted after a restart (cache-adopt.c; on the loop) ---- */
+
+/* A live session found at start-up with record `rec`: the volumes of its
+ * "caches" and "home" count as in use until cache_adopted_ended. */
+void cache_adopt(const char *session, const json_t *rec);
+/* Its end, as the part's `ended`: ok (exit 0 by itself) completes its
+ * building caches; last use is now.  Once; unknown sessions are ignored. */
+void cache_adopted_ended(const char *session, bool ok);
+/* Its record's "caches" (with their states now) and "home", for a
+ * session that has no parts. */
+void cache_adopted_record(const char *session, json_t *rec);
+void cache_adopted_free(void);
+
 /* ---- GC and commands (cache-gc.c) ---- */
 
 /* Removes a volume no sandbox of this minod mounts (podman refuses one a

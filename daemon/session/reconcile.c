@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cache.h"
 #include "log.h"
 #include "minod.h"
 #include "mino-protocol.h"
@@ -24,6 +25,9 @@
 
 static uv_timer_t reconcile_cleanup_timer;
 static bool reconcile_timer_live;
+/* Live records' "caches" and "home" (name -> {caches, home}), until the
+ * container list has answered: a re-adopted session has no cache part. */
+static json_t *reconcile_caches;
 
 static void reconcile_ps_cb(struct podman_result *res, void *arg);
 
@@ -63,6 +67,12 @@ reconcile_load_records(void)
 			continue;
 		}
 		session_insert(s);
+		if (session_is_live(s)) {
+			if (reconcile_caches == NULL)
+				reconcile_caches = json_object();
+			json_object_set_new(reconcile_caches, s->spec.name, json_pack("{s:O?, s:O?}",
+			    "caches", json_object_get(rec, "caches"), "home", json_object_get(rec, "home")));
+		}
 	}
 	json_decref(recs);
 	log_info("sessions: %u records loaded", sessions_count_total());
@@ -168,6 +178,16 @@ reconcile_never_started(const char *state)
 	    strcmp(state, "initialized") == 0;
 }
 
+/* Its caches count as in use again; its end finalizes them (cache.h). */
+static void
+reconcile_adopt_caches(const struct session *s)
+{
+	json_t *rec = json_object_get(reconcile_caches, s->spec.name);
+
+	if (rec != NULL)
+		cache_adopt(s->spec.name, rec);
+}
+
 static void
 reconcile_container(const json_t *c)
 {
@@ -208,6 +228,7 @@ reconcile_container(const json_t *c)
 		session_remove_container(s);
 		return;
 	}
+	reconcile_adopt_caches(s);
 	if (running) {
 		if (session_adopt(s, &err) < 0) {
 			log_warn("%s", err->msg);
@@ -274,11 +295,14 @@ reconcile_ps_cb(struct podman_result *res, void *arg)
 			session_fail_recorded(s, "minod restarted before the container started");
 		} else {
 			log_info("session %s: its container is gone", s->spec.name);
+			reconcile_adopt_caches(s);
 			session_end(s, false, 0, 0, NULL);
 		}
 	}
 	if (ok)
 		rundir_sweep(reconcile_keep_rundir);
+	json_decref(reconcile_caches);
+	reconcile_caches = NULL;
 	json_decref(list);
 	notify_status();
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "audit.h"
+#include "cache.h"
 #include "container.h"
 #include "image.h"
 #include "jsonrpc.h"
@@ -123,6 +124,7 @@ session_start(struct session *s, struct mino_error **err)
 	struct podman_mounts mounts;
 	struct container_opts o = session_container_opts;
 	char **args = NULL;
+	_cleanup_free_ char *pidfile = NULL;
 	int r = -1;
 
 	if (session_make_rundir(s, err) < 0)
@@ -136,13 +138,19 @@ session_start(struct session *s, struct mino_error **err)
 	run_spec = s->spec; /* shallow: the parts may name another image (a composed one) */
 	if (po.image != NULL)
 		run_spec.image = po.image;
+	o.init_first = s->parts != NULL && parts_want_container(s->parts);
+	if (o.init_first) {
+		/* removed once read, before the command runs (the directory is mounted) */
+		pidfile = xasprintf("%s/container.pid", s->rundir);
+		strv_push(&po.args, xasprintf("--pidfile=%s", pidfile));
+		o.pidfile = pidfile;
+	}
 	args = podman_create_argv(&run_spec, &mounts, po.args,
 	    podman_limits_ignored() ? PODMAN_ARGV_NO_PIDS_LIMIT : 0);
 	o.create_args = args;
 	o.name = s->spec.name;
 	o.tty = s->spec.tty;
 	o.want_stdin = true;
-	o.init_first = s->parts != NULL && parts_want_container(s->parts);
 	o.rows = s->main.rows;
 	o.cols = s->main.cols;
 	o.owner = s;
@@ -372,6 +380,9 @@ session_end(struct session *s, bool have_code, int code, int sig, const char *er
 	if (s->parts != NULL) {
 		parts_set_exit(s->parts, have_code && code == 0 && s->status == SESSION_EXITED);
 		parts_ended(s->parts);
+	} else {
+		/* re-adopted after a restart: its caches from its record */
+		cache_adopted_ended(s->spec.name, have_code && code == 0 && s->status == SESSION_EXITED);
 	}
 	a = json_object();
 	json_object_set_new(a, "name", json_string(s->spec.name));
