@@ -57,17 +57,19 @@ network_ns_read_msg(int fd, char *out, size_t size)
 		*nl = '\0';
 }
 
-/* mino-netns in the namespace of `pid`: the three sockets. */
+/* mino-netns in the namespace of `pid`: the resolver's two sockets, then
+ * one per upstream resolver. */
 int
-network_ns_sockets(int pid, const char *upstream, int fds[3], struct mino_error **err)
+network_ns_sockets(const struct network_state *st, int pid, int fds[NETWORK_NFDS], struct mino_error **err)
 {
 	_cleanup_free_ char *helper = xasprintf("%s/mino-netns", minod.helper_dir);
 	_cleanup_free_ char *tpid = xasprintf("%d", pid);
 	_cleanup_free_ char *mark = xasprintf("%u", NETWORK_MARK);
-	char *argv[] = { "nsenter", "-U", "-n", "-t", tpid, "--", helper, "3", (char *)upstream, mark, NULL };
+	char *argv[8 + 3 + NETWORK_MAXNS + 1] = { "nsenter", "-U", "-n", "-t", tpid, "--", helper, "3", mark };
+	unsigned nfds = 2 + st->nup;
 	posix_spawn_file_actions_t fa;
 	int sp[2], ep[2] = { -1, -1 }, r = -1;
-	char byte, ctl[CMSG_SPACE(3 * sizeof(int))], msg[256] = "";
+	char byte, ctl[CMSG_SPACE(NETWORK_NFDS * sizeof(int))], msg[256] = "";
 	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = sizeof ctl };
 	struct cmsghdr *cm;
@@ -75,6 +77,8 @@ network_ns_sockets(int pid, const char *upstream, int fds[3], struct mino_error 
 	pid_t child = -1;
 	int status = 0;
 
+	for (unsigned i = 0; i < st->nup; i++)
+		argv[9 + i] = (char *)st->upstream[i];
 	if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sp) < 0)
 		return mino_make_error(err, MINO_E_INTERNAL, errno, "socketpair");
 	if (pipe2(ep, O_CLOEXEC) < 0) {
@@ -94,8 +98,8 @@ network_ns_sockets(int pid, const char *upstream, int fds[3], struct mino_error 
 	pfd = (struct pollfd){ .fd = sp[0], .events = POLLIN };
 	if (poll(&pfd, 1, NETWORK_TIMEOUT_MS) == 1 && recvmsg(sp[0], &mh, MSG_CMSG_CLOEXEC) == 1 &&
 	    (cm = CMSG_FIRSTHDR(&mh)) != NULL && cm->cmsg_type == SCM_RIGHTS &&
-	    cm->cmsg_len == CMSG_LEN(3 * sizeof(int))) {
-		memcpy(fds, CMSG_DATA(cm), 3 * sizeof(int));
+	    cm->cmsg_len == CMSG_LEN(nfds * sizeof(int))) {
+		memcpy(fds, CMSG_DATA(cm), nfds * sizeof(int));
 		r = 0;
 	}
 	if (r < 0)
@@ -105,8 +109,10 @@ network_ns_sockets(int pid, const char *upstream, int fds[3], struct mino_error 
 	if (r < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		network_ns_read_msg(ep[0], msg, sizeof msg);
 		if (r == 0)
-			for (int i = 0; i < 3; i++)
+			for (unsigned i = 0; i < nfds; i++) {
 				close(fds[i]);
+				fds[i] = -1;
+			}
 		r = mino_make_error(err, MINO_E_INTERNAL, 0, "the resolver sockets in the container's namespace: %s",
 		    msg[0] ? msg : "mino-netns failed");
 	}
@@ -221,7 +227,7 @@ int
 network_ns_read_resolv(struct network_state *st, int pid, char **options, struct mino_error **err)
 {
 	_cleanup_free_ char *path = xasprintf("/proc/%d/root/etc/resolv.conf", pid);
-	char line[1024], word[256];
+	char line[1024], word[256], loopback[64] = "";
 	struct buf opts = { 0 };
 	size_t n = 0;
 	FILE *f = fopen(path, "re");
@@ -230,9 +236,11 @@ network_ns_read_resolv(struct network_state *st, int pid, char **options, struct
 	if (f == NULL)
 		return mino_make_error(err, MINO_E_INTERNAL, errno, "the container's resolv.conf");
 	while (fgets(line, sizeof line, f) != NULL) {
-		if (sscanf(line, "nameserver %255s", word) == 1 && st->upstream[0] == '\0' &&
-		    strlen(word) < sizeof st->upstream) {
-			memcpy(st->upstream, word, strlen(word) + 1);
+		if (sscanf(line, "nameserver %255s", word) == 1) {
+			if (strncmp(word, "127.", 4) == 0 || strcmp(word, "::1") == 0)
+				snprintf(loopback, sizeof loopback, "%s)", word);
+			else if (st->nup < NETWORK_MAXNS && strlen(word) < sizeof st->upstream[0])
+				memcpy(st->upstream[st->nup++], word, strlen(word) + 1);
 		} else if (strncmp(line, "search", 6) == 0 || strncmp(line, "domain", 6) == 0) {
 			for (tok = strtok_r(line + 6, " \t\r\n", &save); tok != NULL;
 			    tok = strtok_r(NULL, " \t\r\n", &save)) {
@@ -249,11 +257,11 @@ network_ns_read_resolv(struct network_state *st, int pid, char **options, struct
 	fclose(f);
 	buf_append(&opts, "", 1);
 	*options = (char *)opts.data;
-	if (st->upstream[0] == '\0')
-		return mino_make_error(err, MINO_E_INTERNAL, 0, "the container's resolv.conf has no nameserver");
-	if (strncmp(st->upstream, "127.", 4) == 0 || strcmp(st->upstream, "::1") == 0)
+	if (st->nup == 0)
 		return mino_make_error(err, MINO_E_INTERNAL, 0,
-		    "the container's resolver %s is on its own loopback, where minod's resolver goes", st->upstream);
+		    "the container's resolv.conf has no nameserver that minod can forward to%s%s",
+		    loopback[0] ? " (on its own loopback, where minod's resolver goes: " : "",
+		    loopback[0] ? loopback : "");
 	return 0;
 }
 

@@ -6,6 +6,7 @@
  * Other names get NXDOMAIN and are audited. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,7 @@
 #include "xalloc.h"
 
 static void network_resolver_nft_next(struct network_state *st);
+static void network_resolver_pending_end(struct network_pending *p);
 static void network_resolver_nft_done(struct network_state *st, bool ok, const char *why);
 
 void
@@ -35,6 +37,8 @@ network_resolver_state_free(struct network_state *st)
 		free(c->answer);
 		free(c);
 	}
+	for (int i = 0; i < NETWORK_PENDING; i++)
+		network_resolver_pending_end(&st->pending[i]);
 	buf_free(&st->out_line);
 	buf_free(&st->err_line);
 	free(st->rules);
@@ -85,7 +89,7 @@ network_resolver_tcp_drop(struct network_tcp *t)
 		}
 	for (int i = 0; i < NETWORK_PENDING; i++)
 		if (st->pending[i].used && st->pending[i].dest.tcp == t)
-			st->pending[i].used = false;
+			network_resolver_pending_end(&st->pending[i]);
 	for (struct network_cmd *c = st->head; c != NULL; c = c->next)
 		if (c->dest.tcp == t) {
 			free(c->answer);
@@ -104,7 +108,8 @@ network_resolver_teardown(struct network_state *st)
 	while (st->conns != NULL)
 		network_resolver_tcp_drop(st->conns);
 	network_resolver_close(st, (uv_handle_t *)&st->udp);
-	network_resolver_close(st, (uv_handle_t *)&st->up);
+	for (unsigned i = 0; i < st->nup; i++)
+		network_resolver_close(st, (uv_handle_t *)&st->up[i]);
 	network_resolver_close(st, (uv_handle_t *)&st->tcp);
 	network_resolver_close(st, (uv_handle_t *)&st->nft_in);
 	network_resolver_close(st, (uv_handle_t *)&st->nft_out);
@@ -378,15 +383,39 @@ network_resolver_deny(struct network_state *st, const struct dns_question *q)
 }
 
 static void
+network_resolver_pending_end(struct network_pending *p)
+{
+	free(p->query);
+	p->query = NULL;
+	p->used = false;
+}
+
+/* Sends the pending query to resolver p->ns, or the next ones if a send
+ * fails; -1 if none took it. */
+static int
+network_resolver_forward(struct network_state *st, struct network_pending *p)
+{
+	uv_buf_t b = uv_buf_init((char *)p->query, (unsigned)p->qlen);
+	int r;
+
+	for (; p->ns < st->nup; p->ns++) {
+		if ((r = uv_udp_try_send(&st->up[p->ns], &b, 1, NULL)) >= 0) {
+			p->asked = uv_now(minod.loop);
+			return 0;
+		}
+		log_debug("network %s: forwarding %s to %s: %s", st->session, p->name, st->upstream[p->ns],
+		    uv_strerror(r));
+	}
+	return -1;
+}
+
+static void
 network_resolver_query(struct network_state *st, const struct network_dest *d, const uint8_t *m, size_t n)
 {
 	struct dns_question q;
 	struct network_pending *p = NULL;
-	uint8_t copy[DNS_MAX_MSG];
 	unsigned ports[NETWORK_PORTS], nports;
-	uv_buf_t b;
 	uint16_t id;
-	int r;
 
 	if (dns_parse_query(m, n, &q) < 0)
 		return;
@@ -409,12 +438,12 @@ network_resolver_query(struct network_state *st, const struct network_dest *d, c
 		.qtype = q.qtype, .nports = nports, .sent = uv_now(minod.loop) };
 	memcpy(p->ports, ports, sizeof ports);
 	snprintf(p->name, sizeof p->name, "%s", q.name);
-	memcpy(copy, m, n);
-	dns_set_id(copy, id);
-	b = uv_buf_init((char *)copy, (unsigned)n);
-	if ((r = uv_udp_try_send(&st->up, &b, 1, NULL)) < 0) {
-		log_debug("network %s: forwarding %s: %s", st->session, q.name, uv_strerror(r));
-		p->used = false;
+	p->query = xmalloc(n);
+	p->qlen = n;
+	memcpy(p->query, m, n);
+	dns_set_id(p->query, id);
+	if (network_resolver_forward(st, p) < 0) {
+		network_resolver_pending_end(p);
 		network_resolver_error_reply(st, d, m, &q, DNS_RCODE_SERVFAIL);
 		return;
 	}
@@ -445,7 +474,7 @@ network_resolver_upstream_cb(uv_udp_t *h, ssize_t n, const uv_buf_t *b, const st
 	struct network_pending *p = NULL;
 	uint8_t *m = (uint8_t *)b->base;
 	struct buf cmd = { 0 };
-	int na;
+	int na, rcode;
 
 	(void)addr;
 	(void)flags;
@@ -454,12 +483,21 @@ network_resolver_upstream_cb(uv_udp_t *h, ssize_t n, const uv_buf_t *b, const st
 	if (n <= 0 || !st->active || dns_parse_response(m, (size_t)n, &q) < 0)
 		goto out;
 	log_debug("network %s: answer for %s (%zd bytes)", st->session, q.name, n);
+	/* from a resolver that was asked (an earlier one may answer late) */
 	for (int i = 0; i < NETWORK_PENDING && p == NULL; i++)
-		if (st->pending[i].used && st->pending[i].up_id == q.id && strcmp(st->pending[i].name, q.name) == 0)
+		if (st->pending[i].used && st->pending[i].up_id == q.id && strcmp(st->pending[i].name, q.name) == 0 &&
+		    h - st->up <= (ptrdiff_t)st->pending[i].ns)
 			p = &st->pending[i];
 	if (p == NULL)
 		goto out;
-	p->used = false;
+	/* SERVFAIL or REFUSED: the next resolver, as glibc does */
+	rcode = m[3] & 0x0f;
+	if ((rcode == DNS_RCODE_SERVFAIL || rcode == DNS_RCODE_REFUSED) && p->ns + 1 < st->nup) {
+		p->ns++;
+		if (network_resolver_forward(st, p) == 0)
+			goto out;
+	}
+	network_resolver_pending_end(p);
 	dns_set_id(m, p->client_id);
 	q.id = p->client_id;
 	na = dns_answer_addrs(m, (size_t)n, NETWORK_TTL_MIN, NETWORK_TTL_MAX, addrs, 32);
@@ -539,37 +577,56 @@ network_resolver_timer_cb(uv_timer_t *h)
 	struct network_state *st = h->data;
 	uint64_t now = uv_now(minod.loop);
 
-	for (int i = 0; i < NETWORK_PENDING; i++)
-		if (st->pending[i].used && now - st->pending[i].sent > NETWORK_QUERY_MS)
-			st->pending[i].used = false; /* the client asks again */
+	for (int i = 0; i < NETWORK_PENDING; i++) {
+		struct network_pending *p = &st->pending[i];
+
+		if (!p->used)
+			continue;
+		if (now - p->sent > NETWORK_QUERY_MS) {
+			network_resolver_pending_end(p); /* the client asks again */
+		} else if (now - p->asked >= NETWORK_NS_RETRY_MS && p->ns + 1 < st->nup) {
+			p->ns++;
+			if (network_resolver_forward(st, p) < 0)
+				network_resolver_pending_end(p);
+		}
+	}
 }
 
 /* The loop takes the sockets and nft's pipes. */
 int
-network_resolver_activate(struct network_state *st, int fds[3], int io[3], struct mino_error **err)
+network_resolver_activate(struct network_state *st, int fds[NETWORK_NFDS], int io[3], struct mino_error **err)
 {
 	int r;
 
 	uv_udp_init(minod.loop, &st->udp);
-	uv_udp_init(minod.loop, &st->up);
+	for (unsigned i = 0; i < st->nup; i++) {
+		uv_udp_init(minod.loop, &st->up[i]);
+		st->up[i].data = st;
+	}
 	uv_tcp_init(minod.loop, &st->tcp);
 	uv_pipe_init(minod.loop, &st->nft_in, 0);
 	uv_pipe_init(minod.loop, &st->nft_out, 0);
 	uv_pipe_init(minod.loop, &st->nft_err, 0);
 	uv_timer_init(minod.loop, &st->timer);
-	st->open += 7;
+	st->open += 6 + st->nup;
 	st->active = true;
-	st->udp.data = st->up.data = st->tcp.data = st;
+	st->udp.data = st->tcp.data = st;
 	st->nft_in.data = st->nft_out.data = st->nft_err.data = st->timer.data = st;
-	if ((r = uv_udp_open(&st->udp, fds[0])) < 0 || (r = uv_tcp_open(&st->tcp, fds[1])) < 0 ||
-	    (r = uv_udp_open(&st->up, fds[2])) < 0 || (r = uv_pipe_open(&st->nft_in, io[0])) < 0 ||
+	if ((r = uv_udp_open(&st->udp, fds[0])) < 0 || (r = uv_tcp_open(&st->tcp, fds[1])) < 0)
+		goto fail;
+	for (unsigned i = 0; i < st->nup; i++)
+		if ((r = uv_udp_open(&st->up[i], fds[2 + i])) < 0 ||
+		    (r = uv_udp_recv_start(&st->up[i], network_resolver_alloc, network_resolver_upstream_cb)) < 0)
+			goto fail;
+	if ((r = uv_pipe_open(&st->nft_in, io[0])) < 0 ||
 	    (r = uv_pipe_open(&st->nft_out, io[1])) < 0 || (r = uv_pipe_open(&st->nft_err, io[2])) < 0 ||
 	    (r = uv_udp_recv_start(&st->udp, network_resolver_alloc, network_resolver_udp_cb)) < 0 ||
-	    (r = uv_udp_recv_start(&st->up, network_resolver_alloc, network_resolver_upstream_cb)) < 0 ||
 	    (r = uv_listen((uv_stream_t *)&st->tcp, 16, network_resolver_tcp_conn)) < 0 ||
 	    (r = uv_read_start((uv_stream_t *)&st->nft_out, network_resolver_alloc, network_resolver_nft_out_cb)) < 0 ||
 	    (r = uv_read_start((uv_stream_t *)&st->nft_err, network_resolver_alloc, network_resolver_nft_err_cb)) < 0 ||
 	    (r = uv_timer_start(&st->timer, network_resolver_timer_cb, 1000, 1000)) < 0)
-		return mino_make_error(err, MINO_E_INTERNAL, 0, "the resolver's handles: %s", uv_strerror(r));
+		goto fail;
 	return 0;
+fail:
+	return mino_make_error(err, MINO_E_INTERNAL, 0, "the resolver's handles: %s", uv_strerror(r));
 }

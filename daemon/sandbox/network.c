@@ -99,6 +99,17 @@ network_rules_json(const struct network_state *st)
 	return a;
 }
 
+/* The upstream resolvers, in the order they are asked. */
+static json_t *
+network_resolvers_json(const struct network_state *st)
+{
+	json_t *a = json_array();
+
+	for (unsigned i = 0; i < st->nup; i++)
+		json_array_append_new(a, json_string(st->upstream[i]));
+	return a;
+}
+
 /* The ports that the rules allow for `name`, directly or as a short name
  * with one of the search domains appended. */
 unsigned
@@ -173,7 +184,7 @@ network_before_start(struct part_ctx *ctx, const struct container_info *info, co
 	struct network_state *st;
 	_cleanup_free_ char *options = NULL;
 	_cleanup_free_ char *ruleset = NULL;
-	int fds[3] = { -1, -1, -1 }, io[3] = { -1, -1, -1 };
+	int fds[NETWORK_NFDS] = { -1, -1, -1, -1, -1 }, io[3] = { -1, -1, -1 };
 	uint64_t t0;
 	json_t *a;
 
@@ -195,7 +206,7 @@ network_before_start(struct part_ctx *ctx, const struct container_info *info, co
 		goto fail;
 	ruleset = network_ruleset(st);
 	if (network_ns_nft_sync(io, ruleset, err) < 0 ||
-	    network_ns_sockets(info->pid, st->upstream, fds, err) < 0 ||
+	    network_ns_sockets(st, info->pid, fds, err) < 0 ||
 	    network_ns_write_resolv(st, info->pid, options, err) < 0)
 		goto fail;
 	if (network_resolver_activate(st, fds, io, err) < 0) {
@@ -206,18 +217,19 @@ network_before_start(struct part_ctx *ctx, const struct container_info *info, co
 	json_object_set_new(a, "session", json_string(st->session));
 	json_object_set_new(a, "network", json_string(ctx->spec->network));
 	json_object_set_new(a, "rules", network_rules_json(st));
-	json_object_set_new(a, "resolver", json_string(st->upstream));
+	json_object_set_new(a, "resolver", json_string(st->upstream[0]));
+	json_object_set_new(a, "resolvers", network_resolvers_json(st));
 	audit_event_if(st->audit, "network.rules_applied", a);
 	log_info("network %s: egress rules applied (%zu rules) in %.1f ms, resolver 127.0.0.53 -> %s",
-	    st->session, st->nrules, (double)(uv_hrtime() - t0) / 1e6, st->upstream);
+	    st->session, st->nrules, (double)(uv_hrtime() - t0) / 1e6, st->upstream[0]);
 	return 0;
 fail:
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < NETWORK_NFDS; i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
+	for (int i = 0; i < 3; i++)
 		if (io[i] >= 0)
 			close(io[i]);
-	}
 	network_ns_reap(st->nft_pid, true);
 	st->nft_pid = 0;
 	return mino_error_wrap(err, "egress rules");
@@ -272,7 +284,8 @@ network_status(const struct network_state *st, const struct sandbox_spec *spec)
 	json_object_set_new(r, "network", json_string(spec->network));
 	json_object_set_new(r, "mode", json_string("allowlist"));
 	json_object_set_new(r, "rules", network_rules_json(st));
-	json_object_set_new(r, "resolver", json_string(st->upstream));
+	json_object_set_new(r, "resolver", json_string(st->upstream[0]));
+	json_object_set_new(r, "resolvers", network_resolvers_json(st));
 	for (unsigned i = 0; i < NETWORK_RESOLVED; i++) {
 		const struct network_resolved *x = &st->resolved[i];
 

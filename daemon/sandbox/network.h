@@ -31,6 +31,9 @@
 #define NETWORK_RESOLVED 64
 #define NETWORK_TIMEOUT_MS 5000
 #define NETWORK_QUERY_MS 5000
+#define NETWORK_MAXNS 3           /* resolvers used, in resolv.conf's order (as glibc's MAXNS) */
+#define NETWORK_NS_RETRY_MS 1000  /* then the query goes to the next resolver */
+#define NETWORK_NFDS (2 + NETWORK_MAXNS)
 
 struct network_tcp;
 
@@ -48,7 +51,11 @@ struct network_pending {
 	uint16_t qtype;
 	unsigned ports[NETWORK_PORTS];
 	unsigned nports;
-	uint64_t sent;
+	uint64_t sent;             /* first forwarded (uv_now ms) */
+	uint64_t asked;            /* forwarded to resolver `ns` */
+	unsigned ns;               /* the resolver it went to */
+	uint8_t *query;            /* as forwarded (upstream id), for the next resolver */
+	size_t qlen;
 };
 
 /* One nft command; its answer (if any) is relayed once nft echoed it. */
@@ -88,10 +95,11 @@ struct network_state {
 	struct netrule *rules;
 	size_t nrules;
 	char **search;                 /* the container's search domains */
-	char upstream[INET6_ADDRSTRLEN];
+	char upstream[NETWORK_MAXNS][INET6_ADDRSTRLEN];   /* the container's resolvers, in order */
+	unsigned nup;
 	bool active;                   /* the handles below are open */
 	unsigned open;                 /* handles not yet closed */
-	uv_udp_t udp, up;
+	uv_udp_t udp, up[NETWORK_MAXNS];
 	uv_tcp_t tcp;
 	uv_pipe_t nft_in, nft_out, nft_err;
 	uv_timer_t timer;
@@ -122,7 +130,7 @@ void network_static_elements(const struct network_state *st, struct buf *b);
 
 /* network-ns.c */
 void network_ns_reap(pid_t pid, bool kill_it);
-int network_ns_sockets(int pid, const char *upstream, int fds[3], struct mino_error **err);
+int network_ns_sockets(const struct network_state *st, int pid, int fds[NETWORK_NFDS], struct mino_error **err);
 int network_ns_start_nft(struct network_state *st, int pid, int io[3], struct mino_error **err);
 int network_ns_nft_line(const char *line, bool is_err, unsigned seq);
 int network_ns_nft_sync(int io[3], const char *cmd, struct mino_error **err);
@@ -134,6 +142,6 @@ void network_resolver_state_free(struct network_state *st);
 void network_resolver_teardown(struct network_state *st);
 void network_resolver_nft_queue(struct network_state *st, char *text, uint8_t *answer, size_t len,
     const struct network_dest *d, const struct dns_question *q);
-int network_resolver_activate(struct network_state *st, int fds[3], int io[3], struct mino_error **err);
+int network_resolver_activate(struct network_state *st, int fds[NETWORK_NFDS], int io[3], struct mino_error **err);
 
 #endif

@@ -25,9 +25,6 @@
 
 static uv_timer_t reconcile_cleanup_timer;
 static bool reconcile_timer_live;
-/* Live records' "caches" and "home" (name -> {caches, home}), until the
- * container list has answered: a re-adopted session has no cache part. */
-static json_t *reconcile_caches;
 
 static void reconcile_ps_cb(struct podman_result *res, void *arg);
 
@@ -67,12 +64,10 @@ reconcile_load_records(void)
 			continue;
 		}
 		session_insert(s);
-		if (session_is_live(s)) {
-			if (reconcile_caches == NULL)
-				reconcile_caches = json_object();
-			json_object_set_new(reconcile_caches, s->spec.name, json_pack("{s:O?, s:O?}",
-			    "caches", json_object_get(rec, "caches"), "home", json_object_get(rec, "home")));
-		}
+		/* a re-adopted session has no cache part: its record's caches are
+		 * in use (before the GC's first pass) until its end finalizes them */
+		if (session_is_live(s))
+			cache_adopt(s->spec.name, rec);
 	}
 	json_decref(recs);
 	log_info("sessions: %u records loaded", sessions_count_total());
@@ -178,16 +173,6 @@ reconcile_never_started(const char *state)
 	    strcmp(state, "initialized") == 0;
 }
 
-/* Its caches count as in use again; its end finalizes them (cache.h). */
-static void
-reconcile_adopt_caches(const struct session *s)
-{
-	json_t *rec = json_object_get(reconcile_caches, s->spec.name);
-
-	if (rec != NULL)
-		cache_adopt(s->spec.name, rec);
-}
-
 static void
 reconcile_container(const json_t *c)
 {
@@ -228,7 +213,6 @@ reconcile_container(const json_t *c)
 		session_remove_container(s);
 		return;
 	}
-	reconcile_adopt_caches(s);
 	if (running) {
 		if (session_adopt(s, &err) < 0) {
 			log_warn("%s", err->msg);
@@ -238,6 +222,7 @@ reconcile_container(const json_t *c)
 		return;
 	}
 	if (reconcile_never_started(state)) {
+		cache_adopted_ended(s->spec.name, false);
 		session_fail_recorded(s, "minod restarted before the container started");
 		return;
 	}
@@ -292,17 +277,15 @@ reconcile_ps_cb(struct podman_result *res, void *arg)
 		if (!ok || s->origin != SESSION_FROM_RECORD || s->phase != SESSION_NEW || !session_is_live(s))
 			continue;
 		if (s->status == SESSION_STARTING) {
+			cache_adopted_ended(s->spec.name, false);
 			session_fail_recorded(s, "minod restarted before the container started");
 		} else {
 			log_info("session %s: its container is gone", s->spec.name);
-			reconcile_adopt_caches(s);
 			session_end(s, false, 0, 0, NULL);
 		}
 	}
 	if (ok)
 		rundir_sweep(reconcile_keep_rundir);
-	json_decref(reconcile_caches);
-	reconcile_caches = NULL;
 	json_decref(list);
 	notify_status();
 }
