@@ -126,12 +126,36 @@ out:
 	return r;
 }
 
+/* nft's absolute path: from minod's PATH, else where Debian and Fedora put it (/usr/sbin is not
+ * in an ordinary user's PATH on Debian). */
+static const char *
+network_ns_nft_path(void)
+{
+	static const char *const dirs[] = { "/usr/sbin/nft", "/sbin/nft", "/usr/local/sbin/nft" };
+	const char *path = getenv("PATH");
+	static char buf[4096];
+
+	for (const char *p = path; p != NULL && *p != '\0'; p += strcspn(p, ":"), p += *p == ':') {
+		size_t len = strcspn(p, ":");
+
+		if (len > 0 && len < sizeof buf - 5) {
+			snprintf(buf, sizeof buf, "%.*s/nft", (int)len, p);
+			if (buf[0] == '/' && access(buf, X_OK) == 0)
+				return buf;
+		}
+	}
+	for (size_t i = 0; i < sizeof dirs / sizeof *dirs; i++)
+		if (access(dirs[i], X_OK) == 0)
+			return dirs[i];
+	return "nft";
+}
+
 /* `nft -e -i` in the namespace of `pid`: its stdin, stdout, stderr. */
 int
 network_ns_start_nft(struct network_state *st, int pid, int io[3], struct mino_error **err)
 {
 	_cleanup_free_ char *tpid = xasprintf("%d", pid);
-	char *argv[] = { "nsenter", "-U", "-n", "-t", tpid, "--", "nft", "-e", "-i", NULL };
+	char *argv[] = { "nsenter", "-U", "-n", "-t", tpid, "--", (char *)network_ns_nft_path(), "-e", "-i", NULL };
 	posix_spawn_file_actions_t fa;
 	int in[2], out[2], er[2], r;
 
