@@ -81,6 +81,11 @@ unsigned cache_store_generation(const char *base);
 void cache_store_set_generation(const char *base, unsigned gen);
 /* Writes the file (atomic); errors are logged, never fatal to a session. */
 void cache_store_save(void);
+/* The same on the loop's next turn (coalesced), off a session's start;
+ * cache_store_stop (shutdown, the loop still running) flushes one still
+ * due and closes its timer. */
+void cache_store_save_soon(void);
+void cache_store_stop(void);
 void cache_store_free(void);
 
 /* Volumes a live sandbox of this minod mounts (counted). */
