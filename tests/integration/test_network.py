@@ -359,3 +359,45 @@ def test_presets_take_registries_from_the_package_managers(net):
     assert s["network_preset"] == "dev" and s["network_mode"] == "allowlist", s
     out, _ = sh(e, name, connect_cmd("allowed-srv", 8080))
     assert out.split() == ["BLOCKED"], out
+
+
+def with_dns_servers(e, servers):
+    """The test's podman (through its own XDG_CONFIG_HOME) gives containers
+    these nameservers, in this order: a copy of the user's containers
+    config with `dns_servers` in its [containers] table."""
+    import shutil
+    link = os.path.join(e.config_home, "containers")
+    src = os.path.realpath(link)
+    os.unlink(link)
+    shutil.copytree(src, link)
+    conf = os.path.join(link, "containers.conf")
+    lines = open(conf).read().splitlines() if os.path.exists(conf) else []
+    entry = "dns_servers = [%s]" % ", ".join('"%s"' % s for s in servers)
+    if "[containers]" in [l.strip() for l in lines]:
+        i = [l.strip() for l in lines].index("[containers]")
+        lines.insert(i + 1, entry)
+    else:
+        lines += ["[containers]", entry]
+    with open(conf, "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+
+def test_every_nameserver_in_order(menv):
+    """The container's first nameserver does not answer (an unused address
+    on the test's network), the second is the network's aardvark-dns: the
+    allowlisted name still resolves, through the second."""
+    ensure_image()
+    with_dns_servers(menv, ["10.231.7.250", "10.231.7.1"])
+    n = Net(menv)
+    try:
+        name = run_detached(menv, n, "--network-allow", "allowed-srv:8080")
+        st = status(menv, name)
+        assert st["resolvers"] == ["10.231.7.250", "10.231.7.1"], st
+        out, _ = sh(menv, name, connect_cmd("allowed-srv", 8080, secs=20), timeout=90)
+        assert "allowed-srv-8080" in out and "OPEN" in out, (out, menv.daemon_log_tail())
+        out, _ = sh(menv, name, "getent hosts denied-srv || echo NXDOMAIN")
+        assert out.strip() == "NXDOMAIN", out
+        assert status(menv, name)["forwarded"] >= 1
+    finally:
+        menv.stop_daemon()
+        n.cleanup()
