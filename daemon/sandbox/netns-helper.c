@@ -8,7 +8,10 @@
  *   3. for each UPSTREAM (1 to 3: the container's original resolvers, in
  *      order), UDP connected to UPSTREAM:53 with SO_MARK = MARK, which the
  *      egress rules let through
- * then exits 0; on error one line on stderr and exit 1.  No libraries but
+ * then stays, making one TCP socket (SO_MARK = MARK, not connected, non-
+ * blocking) for each byte N that minod sends: for resolver N, passed back
+ * with the byte N (DNS over TCP upstream).  It exits 0 when minod closes
+ * FD; on error one line on stderr and exit 1.  No libraries but
  * libc; nothing of the container's image is used. */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -49,6 +52,8 @@ netns_bound(int type)
 	return fd;
 }
 
+static int netns_family[NETNS_MAXNS];
+
 static int
 netns_upstream(const char *addr, unsigned mark)
 {
@@ -70,6 +75,11 @@ netns_upstream(const char *addr, unsigned mark)
 		fprintf(stderr, "mino-netns: upstream `%s` is not an IP address\n", addr);
 		exit(1);
 	}
+	for (int i = 0; i < NETNS_MAXNS; i++)
+		if (netns_family[i] == 0) {
+			netns_family[i] = ss.ss_family;
+			break;
+		}
 	fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		die("socket");
@@ -78,6 +88,57 @@ netns_upstream(const char *addr, unsigned mark)
 	if (connect(fd, (struct sockaddr *)&ss, len) < 0)
 		die("connect upstream");
 	return fd;
+}
+
+/* Sends `fd` (or none, if -1) with the byte `req`. */
+static int
+netns_send_fd(int chan, unsigned char req, int fd)
+{
+	char ctl[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { .iov_base = &req, .iov_len = 1 };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct cmsghdr *cm;
+
+	if (fd >= 0) {
+		memset(ctl, 0, sizeof ctl);
+		msg.msg_control = ctl;
+		msg.msg_controllen = sizeof ctl;
+		cm = CMSG_FIRSTHDR(&msg);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &fd, sizeof fd);
+	}
+	return sendmsg(chan, &msg, 0) == 1 ? 0 : -1;
+}
+
+/* A marked TCP socket for each request, until minod closes the channel. */
+static int
+netns_serve(int chan, unsigned mark, int nup)
+{
+	unsigned char req;
+	ssize_t n;
+	int fd;
+
+	for (;;) {
+		n = recv(chan, &req, 1, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return 0;
+		fd = -1;
+		if (req < nup) {
+			fd = socket(netns_family[req], SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+			if (fd >= 0 && setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof mark) < 0) {
+				close(fd);
+				fd = -1;
+			}
+		}
+		if (netns_send_fd(chan, req, fd) < 0)
+			return 0;
+		if (fd >= 0)
+			close(fd);
+	}
 }
 
 int
@@ -116,5 +177,7 @@ main(int argc, char **argv)
 	memcpy(CMSG_DATA(cm), fds, nfds * sizeof(int));
 	if (sendmsg(chan, &msg, 0) != 1)
 		die("sendmsg");
-	return 0;
+	for (int i = 0; i < nfds; i++)
+		close(fds[i]);
+	return netns_serve(chan, mark, nfds - 2);
 }

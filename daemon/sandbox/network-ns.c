@@ -58,9 +58,11 @@ network_ns_read_msg(int fd, char *out, size_t size)
 }
 
 /* mino-netns in the namespace of `pid`: the resolver's two sockets, then
- * one per upstream resolver. */
+ * one per upstream resolver; it stays, making TCP sockets on request over
+ * *chan (st->factory_fd), until that is closed; *child its pid. */
 int
-network_ns_sockets(const struct network_state *st, int pid, int fds[NETWORK_NFDS], struct mino_error **err)
+network_ns_sockets(const struct network_state *st, int pid, int fds[NETWORK_NFDS], int *chan, pid_t *child,
+    struct mino_error **err)
 {
 	_cleanup_free_ char *helper = xasprintf("%s/mino-netns", minod.helper_dir);
 	_cleanup_free_ char *tpid = xasprintf("%d", pid);
@@ -74,9 +76,9 @@ network_ns_sockets(const struct network_state *st, int pid, int fds[NETWORK_NFDS
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl, .msg_controllen = sizeof ctl };
 	struct cmsghdr *cm;
 	struct pollfd pfd;
-	pid_t child = -1;
-	int status = 0;
 
+	*chan = -1;
+	*child = -1;
 	for (unsigned i = 0; i < st->nup; i++)
 		argv[9 + i] = (char *)st->upstream[i];
 	if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sp) < 0)
@@ -91,7 +93,7 @@ network_ns_sockets(const struct network_state *st, int pid, int fds[NETWORK_NFDS
 	posix_spawn_file_actions_adddup2(&fa, ep[1], 1);
 	posix_spawn_file_actions_adddup2(&fa, ep[1], 2);
 	posix_spawn_file_actions_adddup2(&fa, sp[1], 3);
-	if (network_ns_spawn(argv, &fa, &child, err) < 0)
+	if (network_ns_spawn(argv, &fa, child, err) < 0)
 		goto out;
 	close(sp[1]);
 	sp[1] = -1;
@@ -102,23 +104,20 @@ network_ns_sockets(const struct network_state *st, int pid, int fds[NETWORK_NFDS
 		memcpy(fds, CMSG_DATA(cm), nfds * sizeof(int));
 		r = 0;
 	}
-	if (r < 0)
-		kill(child, SIGKILL);
-	while (waitpid(child, &status, 0) < 0 && errno == EINTR)
-		;
-	if (r < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+	if (r < 0) {
+		network_ns_reap(*child, true);
+		*child = -1;
 		network_ns_read_msg(ep[0], msg, sizeof msg);
-		if (r == 0)
-			for (unsigned i = 0; i < nfds; i++) {
-				close(fds[i]);
-				fds[i] = -1;
-			}
 		r = mino_make_error(err, MINO_E_INTERNAL, 0, "the resolver sockets in the container's namespace: %s",
 		    msg[0] ? msg : "mino-netns failed");
+	} else {
+		*chan = sp[0];
+		sp[0] = -1;
 	}
 out:
 	posix_spawn_file_actions_destroy(&fa);
-	close(sp[0]);
+	if (sp[0] >= 0)
+		close(sp[0]);
 	if (sp[1] >= 0)
 		close(sp[1]);
 	close(ep[0]);
@@ -251,7 +250,7 @@ int
 network_ns_read_resolv(struct network_state *st, int pid, char **options, struct mino_error **err)
 {
 	_cleanup_free_ char *path = xasprintf("/proc/%d/root/etc/resolv.conf", pid);
-	char line[1024], word[256], loopback[64] = "";
+	char line[1024], word[256], loopback[300] = "";
 	struct buf opts = { 0 };
 	size_t n = 0;
 	FILE *f = fopen(path, "re");

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <time.h>
 #include <uv.h>
 
@@ -24,6 +26,10 @@
 
 static void network_resolver_nft_next(struct network_state *st);
 static void network_resolver_pending_end(struct network_pending *p);
+static void network_resolver_upconn_close(struct network_upconn *c);
+static int network_resolver_forward(struct network_state *st, struct network_pending *p);
+static void network_resolver_answered(struct network_state *st, struct network_pending *p, uint8_t *m, size_t n,
+    struct dns_question *q);
 static void network_resolver_nft_done(struct network_state *st, bool ok, const char *why);
 
 void
@@ -107,6 +113,22 @@ network_resolver_teardown(struct network_state *st)
 	st->active = false;
 	while (st->conns != NULL)
 		network_resolver_tcp_drop(st->conns);
+	for (int i = 0; i < NETWORK_PENDING; i++)
+		if (st->pending[i].used && st->pending[i].conn != NULL)
+			network_resolver_pending_end(&st->pending[i]);
+	network_resolver_close(st, (uv_handle_t *)&st->factory);
+	while (st->waiting != NULL) {
+		struct network_upconn *c = st->waiting;
+
+		st->waiting = c->next;
+		free(c);
+	}
+	st->waiting_tail = NULL;
+	if (st->factory_fd >= 0)
+		close(st->factory_fd);
+	st->factory_fd = -1;
+	network_ns_reap(st->factory_pid, true);
+	st->factory_pid = 0;
 	network_resolver_close(st, (uv_handle_t *)&st->udp);
 	for (unsigned i = 0; i < st->nup; i++)
 		network_resolver_close(st, (uv_handle_t *)&st->up[i]);
@@ -385,6 +407,15 @@ network_resolver_deny(struct network_state *st, const struct dns_question *q)
 static void
 network_resolver_pending_end(struct network_pending *p)
 {
+	struct network_upconn *c = p->conn;
+
+	if (c != NULL) {
+		p->conn = NULL;
+		c->p = NULL;
+		if (c->opened)
+			network_resolver_upconn_close(c);
+		/* else it waits for its socket, which then is closed */
+	}
 	free(p->query);
 	p->query = NULL;
 	p->used = false;
@@ -407,6 +438,263 @@ network_resolver_forward(struct network_state *st, struct network_pending *p)
 		    uv_strerror(r));
 	}
 	return -1;
+}
+
+/* An answer for pending query p (m taken): its addresses join the sets,
+ * then it is relayed to the client (or SERVFAIL if it is malformed). */
+static void
+network_resolver_answered(struct network_state *st, struct network_pending *p, uint8_t *m, size_t n,
+    struct dns_question *q)
+{
+	struct dns_addr addrs[32];
+	struct buf cmd = { 0 };
+	int na;
+
+	network_resolver_pending_end(p); /* its fields stay until the slot is reused */
+	dns_set_id(m, p->client_id);
+	q->id = p->client_id;
+	na = dns_answer_addrs(m, n, NETWORK_TTL_MIN, NETWORK_TTL_MAX, addrs, 32);
+	if (na <= 0) {
+		if (na < 0)
+			network_resolver_error_reply(st, &p->dest, m, q, DNS_RCODE_SERVFAIL);
+		else
+			network_resolver_send(st, &p->dest, m, n);
+		free(m);
+		return;
+	}
+	for (int i = 0; i < na; i++)
+		for (unsigned j = 0; j < p->nports; j++)
+			network_resolver_note_resolved(st, p->name, &addrs[i], p->ports[j]);
+	network_resolver_elements(&cmd, AF_INET, addrs, na, p->ports, p->nports);
+	network_resolver_elements(&cmd, AF_INET6, addrs, na, p->ports, p->nports);
+	buf_append(&cmd, "", 1);
+	/* the answer waits for nft: it owns the buffer now */
+	network_resolver_nft_queue(st, (char *)cmd.data, m, n, &p->dest, q);
+}
+
+/* ---------- DNS over TCP upstream ---------- */
+
+static void
+network_resolver_upconn_closed(uv_handle_t *h)
+{
+	struct network_upconn *c = h->data;
+	struct network_state *st = c->st;
+
+	buf_free(&c->in);
+	free(c->out);
+	free(c);
+	if (--st->open == 0 && st->ctx == NULL)
+		network_resolver_state_free(st);
+}
+
+static void
+network_resolver_upconn_close(struct network_upconn *c)
+{
+	c->h.data = c;
+	if (!uv_is_closing((uv_handle_t *)&c->h))
+		uv_close((uv_handle_t *)&c->h, network_resolver_upconn_closed);
+}
+
+/* TCP did not work (no socket, refused, closed early): the query goes
+ * over UDP instead, as before (a resolver may speak only UDP). */
+static void
+network_resolver_upconn_fallback(struct network_upconn *c)
+{
+	struct network_pending *p = c->p;
+	struct network_state *st = c->st;
+
+	if (p != NULL) {
+		p->conn = NULL;
+		c->p = NULL;
+		log_debug("network %s: %s over TCP to %s failed; over UDP", st->session, p->name, st->upstream[p->ns]);
+		if (network_resolver_forward(st, p) < 0)
+			network_resolver_pending_end(p);
+	}
+	if (c->opened)
+		network_resolver_upconn_close(c);
+	else
+		free(c);
+}
+
+static void
+network_resolver_upconn_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
+{
+	struct network_upconn *c = s->data;
+	struct network_pending *p = c->p;
+	struct dns_question q;
+	size_t len;
+	uint8_t *m;
+
+	if (n < 0 || p == NULL) {
+		free(b->base);
+		if (p != NULL)
+			network_resolver_upconn_fallback(c);
+		return;
+	}
+	buf_append(&c->in, b->base, (size_t)n);
+	free(b->base);
+	if (c->in.len < 2)
+		return;
+	len = (size_t)(c->in.data[0] << 8 | c->in.data[1]);
+	if (c->in.len < len + 2)
+		return;
+	m = xmalloc(len ? len : 1);
+	memcpy(m, c->in.data + 2, len);
+	if (dns_parse_response(m, len, &q) < 0 || q.id != p->up_id || strcmp(q.name, p->name) != 0) {
+		free(m);
+		network_resolver_upconn_fallback(c);
+		return;
+	}
+	log_debug("network %s: answer for %s over TCP (%zu bytes)", c->st->session, q.name, len);
+	p->conn = NULL;
+	c->p = NULL;
+	network_resolver_upconn_close(c);
+	network_resolver_answered(c->st, p, m, len, &q);
+}
+
+static void
+network_resolver_upconn_written(uv_write_t *req, int status)
+{
+	struct network_upconn *c = req->data;
+
+	if (status < 0 && c->p != NULL)
+		network_resolver_upconn_fallback(c);
+}
+
+static void
+network_resolver_upconn_connected(uv_connect_t *req, int status)
+{
+	struct network_upconn *c = req->data;
+	struct network_pending *p = c->p;
+	uv_buf_t b;
+
+	if (p == NULL)
+		return; /* the query ended; the handle is closing */
+	if (status < 0) {
+		network_resolver_upconn_fallback(c);
+		return;
+	}
+	c->out = xmalloc(p->qlen + 2);
+	c->out[0] = (uint8_t)(p->qlen >> 8);
+	c->out[1] = (uint8_t)p->qlen;
+	memcpy(c->out + 2, p->query, p->qlen);
+	b = uv_buf_init((char *)c->out, (unsigned)p->qlen + 2);
+	c->wreq.data = c;
+	if (uv_write(&c->wreq, (uv_stream_t *)&c->h, &b, 1, network_resolver_upconn_written) < 0 ||
+	    uv_read_start((uv_stream_t *)&c->h, network_resolver_alloc, network_resolver_upconn_read) < 0)
+		network_resolver_upconn_fallback(c);
+}
+
+/* The address of resolver `ns`, port 53. */
+static int
+network_resolver_upstream_addr(const struct network_state *st, unsigned ns, struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof *ss);
+	if (uv_ip4_addr(st->upstream[ns], 53, (struct sockaddr_in *)ss) == 0)
+		return 0;
+	return uv_ip6_addr(st->upstream[ns], 53, (struct sockaddr_in6 *)ss);
+}
+
+/* A socket for c from mino-netns: connect it to its resolver. */
+static void
+network_resolver_upconn_start(struct network_upconn *c, int fd)
+{
+	struct network_state *st = c->st;
+	struct sockaddr_storage ss;
+
+	if (c->p == NULL || fd < 0) {
+		if (fd >= 0)
+			close(fd);
+		if (c->p != NULL)
+			network_resolver_upconn_fallback(c);
+		else
+			free(c);
+		return;
+	}
+	uv_tcp_init(minod.loop, &c->h);
+	c->opened = true;
+	c->h.data = c;
+	st->open++;
+	c->creq.data = c;
+	if (uv_tcp_open(&c->h, fd) < 0) {
+		close(fd);
+		network_resolver_upconn_fallback(c);
+		return;
+	}
+	if (network_resolver_upstream_addr(st, c->p->ns, &ss) < 0 ||
+	    uv_tcp_connect(&c->creq, &c->h, (const struct sockaddr *)&ss, network_resolver_upconn_connected) < 0)
+		network_resolver_upconn_fallback(c);
+}
+
+/* mino-netns answers requests in order: each reply is the socket of the
+ * oldest waiting connection (or none, when it could not make one). */
+static void
+network_resolver_factory_cb(uv_poll_t *h, int status, int events)
+{
+	struct network_state *st = h->data;
+	char byte, ctl[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+	struct msghdr mh;
+	struct cmsghdr *cm;
+	struct network_upconn *c;
+	ssize_t n;
+	int fd;
+
+	(void)events;
+	for (;;) {
+		mh = (struct msghdr){ .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl,
+			.msg_controllen = sizeof ctl };
+		n = status < 0 ? -1 : recvmsg(st->factory_fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) && status >= 0)
+			return;
+		if (n <= 0)
+			break;
+		fd = -1;
+		cm = CMSG_FIRSTHDR(&mh);
+		if (cm != NULL && cm->cmsg_type == SCM_RIGHTS && cm->cmsg_len == CMSG_LEN(sizeof(int)))
+			memcpy(&fd, CMSG_DATA(cm), sizeof fd);
+		if ((c = st->waiting) == NULL) {
+			if (fd >= 0)
+				close(fd);
+			continue;
+		}
+		if ((st->waiting = c->next) == NULL)
+			st->waiting_tail = NULL;
+		network_resolver_upconn_start(c, fd);
+	}
+	/* mino-netns is gone: no more TCP; the waiting ones go over UDP */
+	log_warn("network %s: mino-netns exited; DNS over TCP goes upstream over UDP", st->session);
+	uv_poll_stop(h);
+	close(st->factory_fd);
+	st->factory_fd = -1;
+	while ((c = st->waiting) != NULL) {
+		st->waiting = c->next;
+		network_resolver_upconn_start(c, -1);
+	}
+	st->waiting_tail = NULL;
+}
+
+/* A TCP client's query: over TCP to its resolver (a socket is asked of
+ * mino-netns, answered in order).  -1: ask over UDP instead. */
+static int
+network_resolver_ask_tcp(struct network_state *st, struct network_pending *p)
+{
+	unsigned char req = (unsigned char)p->ns;
+	struct network_upconn *c;
+
+	if (st->factory_fd < 0 || p->ns >= st->nup || send(st->factory_fd, &req, 1, MSG_DONTWAIT) != 1)
+		return -1;
+	c = xcalloc(1, sizeof *c);
+	c->st = st;
+	c->p = p;
+	p->conn = c;
+	p->asked = uv_now(minod.loop);
+	if (st->waiting_tail != NULL)
+		st->waiting_tail->next = c;
+	else
+		st->waiting = c;
+	st->waiting_tail = c;
+	return 0;
 }
 
 static void
@@ -442,7 +730,7 @@ network_resolver_query(struct network_state *st, const struct network_dest *d, c
 	p->qlen = n;
 	memcpy(p->query, m, n);
 	dns_set_id(p->query, id);
-	if (network_resolver_forward(st, p) < 0) {
+	if ((d->tcp == NULL || network_resolver_ask_tcp(st, p) < 0) && network_resolver_forward(st, p) < 0) {
 		network_resolver_pending_end(p);
 		network_resolver_error_reply(st, d, m, &q, DNS_RCODE_SERVFAIL);
 		return;
@@ -470,11 +758,9 @@ network_resolver_upstream_cb(uv_udp_t *h, ssize_t n, const uv_buf_t *b, const st
 {
 	struct network_state *st = h->data;
 	struct dns_question q;
-	struct dns_addr addrs[32];
 	struct network_pending *p = NULL;
 	uint8_t *m = (uint8_t *)b->base;
-	struct buf cmd = { 0 };
-	int na, rcode;
+	int rcode;
 
 	(void)addr;
 	(void)flags;
@@ -497,26 +783,7 @@ network_resolver_upstream_cb(uv_udp_t *h, ssize_t n, const uv_buf_t *b, const st
 		if (network_resolver_forward(st, p) == 0)
 			goto out;
 	}
-	network_resolver_pending_end(p);
-	dns_set_id(m, p->client_id);
-	q.id = p->client_id;
-	na = dns_answer_addrs(m, (size_t)n, NETWORK_TTL_MIN, NETWORK_TTL_MAX, addrs, 32);
-	if (na < 0) {
-		network_resolver_error_reply(st, &p->dest, m, &q, DNS_RCODE_SERVFAIL);
-		goto out;
-	}
-	if (na == 0) {
-		network_resolver_send(st, &p->dest, m, (size_t)n);
-		goto out;
-	}
-	for (int i = 0; i < na; i++)
-		for (unsigned j = 0; j < p->nports; j++)
-			network_resolver_note_resolved(st, p->name, &addrs[i], p->ports[j]);
-	network_resolver_elements(&cmd, AF_INET, addrs, na, p->ports, p->nports);
-	network_resolver_elements(&cmd, AF_INET6, addrs, na, p->ports, p->nports);
-	buf_append(&cmd, "", 1);
-	/* the answer waits for nft: it owns the buffer now */
-	network_resolver_nft_queue(st, (char *)cmd.data, m, (size_t)n, &p->dest, &q);
+	network_resolver_answered(st, p, m, (size_t)n, &q);
 	return;
 out:
 	free(b->base);
@@ -584,7 +851,7 @@ network_resolver_timer_cb(uv_timer_t *h)
 			continue;
 		if (now - p->sent > NETWORK_QUERY_MS) {
 			network_resolver_pending_end(p); /* the client asks again */
-		} else if (now - p->asked >= NETWORK_NS_RETRY_MS && p->ns + 1 < st->nup) {
+		} else if (p->conn == NULL && now - p->asked >= NETWORK_NS_RETRY_MS && p->ns + 1 < st->nup) {
 			p->ns++;
 			if (network_resolver_forward(st, p) < 0)
 				network_resolver_pending_end(p);
@@ -608,7 +875,9 @@ network_resolver_activate(struct network_state *st, int fds[NETWORK_NFDS], int i
 	uv_pipe_init(minod.loop, &st->nft_out, 0);
 	uv_pipe_init(minod.loop, &st->nft_err, 0);
 	uv_timer_init(minod.loop, &st->timer);
-	st->open += 6 + st->nup;
+	uv_poll_init(minod.loop, &st->factory, st->factory_fd);
+	st->factory.data = st;
+	st->open += 7 + st->nup;
 	st->active = true;
 	st->udp.data = st->tcp.data = st;
 	st->nft_in.data = st->nft_out.data = st->nft_err.data = st->timer.data = st;
@@ -624,7 +893,8 @@ network_resolver_activate(struct network_state *st, int fds[NETWORK_NFDS], int i
 	    (r = uv_listen((uv_stream_t *)&st->tcp, 16, network_resolver_tcp_conn)) < 0 ||
 	    (r = uv_read_start((uv_stream_t *)&st->nft_out, network_resolver_alloc, network_resolver_nft_out_cb)) < 0 ||
 	    (r = uv_read_start((uv_stream_t *)&st->nft_err, network_resolver_alloc, network_resolver_nft_err_cb)) < 0 ||
-	    (r = uv_timer_start(&st->timer, network_resolver_timer_cb, 1000, 1000)) < 0)
+	    (r = uv_timer_start(&st->timer, network_resolver_timer_cb, 1000, 1000)) < 0 ||
+	    (r = uv_poll_start(&st->factory, UV_READABLE, network_resolver_factory_cb)) < 0)
 		goto fail;
 	return 0;
 fail:

@@ -198,6 +198,7 @@ network_before_start(struct part_ctx *ctx, const struct container_info *info, co
 	st = xcalloc(1, sizeof *st);
 	st->ctx = ctx;
 	st->session = xstrdup(ctx->spec->name);
+	st->factory_fd = -1;
 	st->audit = !ctx->spec->no_audit;
 	ctx->state = st;
 	if (network_set_rules(st, ctx->spec->network_allow, err) < 0 ||
@@ -206,7 +207,7 @@ network_before_start(struct part_ctx *ctx, const struct container_info *info, co
 		goto fail;
 	ruleset = network_ruleset(st);
 	if (network_ns_nft_sync(io, ruleset, err) < 0 ||
-	    network_ns_sockets(st, info->pid, fds, err) < 0 ||
+	    network_ns_sockets(st, info->pid, fds, &st->factory_fd, &st->factory_pid, err) < 0 ||
 	    network_ns_write_resolv(st, info->pid, options, err) < 0)
 		goto fail;
 	if (network_resolver_activate(st, fds, io, err) < 0) {
@@ -232,6 +233,11 @@ fail:
 			close(io[i]);
 	network_ns_reap(st->nft_pid, true);
 	st->nft_pid = 0;
+	if (st->factory_fd >= 0)
+		close(st->factory_fd);
+	st->factory_fd = -1;
+	network_ns_reap(st->factory_pid, true);
+	st->factory_pid = 0;
 	return mino_error_wrap(err, "egress rules");
 }
 

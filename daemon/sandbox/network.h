@@ -36,6 +36,7 @@
 #define NETWORK_NFDS (2 + NETWORK_MAXNS)
 
 struct network_tcp;
+struct network_upconn;
 
 /* Where an answer goes: a UDP peer or a TCP connection. */
 struct network_dest {
@@ -54,6 +55,7 @@ struct network_pending {
 	uint64_t sent;             /* first forwarded (uv_now ms) */
 	uint64_t asked;            /* forwarded to resolver `ns` */
 	unsigned ns;               /* the resolver it went to */
+	struct network_upconn *conn;   /* asked over TCP (a TCP client's query), or NULL */
 	uint8_t *query;            /* as forwarded (upstream id), for the next resolver */
 	size_t qlen;
 };
@@ -81,6 +83,20 @@ struct network_denial {
 	time_t when;
 };
 
+/* A TCP client's query, forwarded over TCP to its resolver: the socket
+ * comes from mino-netns (made in the container's namespace, marked). */
+struct network_upconn {
+	uv_tcp_t h;
+	uv_connect_t creq;
+	uv_write_t wreq;
+	uint8_t *out;                  /* the query with its length prefix */
+	struct network_state *st;
+	struct network_pending *p;     /* NULL once the query ended */
+	struct buf in;
+	bool opened;                   /* h is initialized (then closed, not freed) */
+	struct network_upconn *next;   /* waiting for its socket */
+};
+
 struct network_tcp {
 	uv_tcp_t h;
 	struct network_state *st;
@@ -101,6 +117,10 @@ struct network_state {
 	unsigned open;                 /* handles not yet closed */
 	uv_udp_t udp, up[NETWORK_MAXNS];
 	uv_tcp_t tcp;
+	int factory_fd;                /* mino-netns's channel: TCP sockets on request; -1 */
+	pid_t factory_pid;
+	uv_poll_t factory;
+	struct network_upconn *waiting, *waiting_tail;
 	uv_pipe_t nft_in, nft_out, nft_err;
 	uv_timer_t timer;
 	pid_t nft_pid;
@@ -130,7 +150,8 @@ void network_static_elements(const struct network_state *st, struct buf *b);
 
 /* network-ns.c */
 void network_ns_reap(pid_t pid, bool kill_it);
-int network_ns_sockets(const struct network_state *st, int pid, int fds[NETWORK_NFDS], struct mino_error **err);
+int network_ns_sockets(const struct network_state *st, int pid, int fds[NETWORK_NFDS], int *chan, pid_t *child,
+    struct mino_error **err);
 int network_ns_start_nft(struct network_state *st, int pid, int io[3], struct mino_error **err);
 int network_ns_nft_line(const char *line, bool is_err, unsigned seq);
 int network_ns_nft_sync(int io[3], const char *cmd, struct mino_error **err);
