@@ -25,11 +25,6 @@
 #include "xalloc.h"
 
 static void network_resolver_nft_next(struct network_state *st);
-static void network_resolver_pending_end(struct network_pending *p);
-static void network_resolver_upconn_close(struct network_upconn *c);
-static int network_resolver_forward(struct network_state *st, struct network_pending *p);
-static void network_resolver_answered(struct network_state *st, struct network_pending *p, uint8_t *m, size_t n,
-    struct dns_question *q);
 static void network_resolver_nft_done(struct network_state *st, bool ok, const char *why);
 
 void
@@ -332,7 +327,7 @@ network_resolver_nft_done(struct network_state *st, bool ok, const char *why)
 	network_resolver_nft_next(st);
 }
 
-static void
+void
 network_resolver_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *b)
 {
 	(void)h;
@@ -404,7 +399,7 @@ network_resolver_deny(struct network_state *st, const struct dns_question *q)
 	audit_event_if(st->audit, "network.dns_denied", a);
 }
 
-static void
+void
 network_resolver_pending_end(struct network_pending *p)
 {
 	struct network_upconn *c = p->conn;
@@ -413,7 +408,7 @@ network_resolver_pending_end(struct network_pending *p)
 		p->conn = NULL;
 		c->p = NULL;
 		if (c->opened)
-			network_resolver_upconn_close(c);
+			network_tcp_close(c);
 		/* else it waits for its socket, which then is closed */
 	}
 	free(p->query);
@@ -423,7 +418,7 @@ network_resolver_pending_end(struct network_pending *p)
 
 /* Sends the pending query to resolver p->ns, or the next ones if a send
  * fails; -1 if none took it. */
-static int
+int
 network_resolver_forward(struct network_state *st, struct network_pending *p)
 {
 	uv_buf_t b = uv_buf_init((char *)p->query, (unsigned)p->qlen);
@@ -442,7 +437,7 @@ network_resolver_forward(struct network_state *st, struct network_pending *p)
 
 /* An answer for pending query p (m taken): its addresses join the sets,
  * then it is relayed to the client (or SERVFAIL if it is malformed). */
-static void
+void
 network_resolver_answered(struct network_state *st, struct network_pending *p, uint8_t *m, size_t n,
     struct dns_question *q)
 {
@@ -470,231 +465,6 @@ network_resolver_answered(struct network_state *st, struct network_pending *p, u
 	buf_append(&cmd, "", 1);
 	/* the answer waits for nft: it owns the buffer now */
 	network_resolver_nft_queue(st, (char *)cmd.data, m, n, &p->dest, q);
-}
-
-/* ---------- DNS over TCP upstream ---------- */
-
-static void
-network_resolver_upconn_closed(uv_handle_t *h)
-{
-	struct network_upconn *c = h->data;
-	struct network_state *st = c->st;
-
-	buf_free(&c->in);
-	free(c->out);
-	free(c);
-	if (--st->open == 0 && st->ctx == NULL)
-		network_resolver_state_free(st);
-}
-
-static void
-network_resolver_upconn_close(struct network_upconn *c)
-{
-	c->h.data = c;
-	if (!uv_is_closing((uv_handle_t *)&c->h))
-		uv_close((uv_handle_t *)&c->h, network_resolver_upconn_closed);
-}
-
-/* TCP did not work (no socket, refused, closed early): the query goes
- * over UDP instead, as before (a resolver may speak only UDP). */
-static void
-network_resolver_upconn_fallback(struct network_upconn *c)
-{
-	struct network_pending *p = c->p;
-	struct network_state *st = c->st;
-
-	if (p != NULL) {
-		p->conn = NULL;
-		c->p = NULL;
-		log_debug("network %s: %s over TCP to %s failed; over UDP", st->session, p->name, st->upstream[p->ns]);
-		if (network_resolver_forward(st, p) < 0)
-			network_resolver_pending_end(p);
-	}
-	if (c->opened)
-		network_resolver_upconn_close(c);
-	else
-		free(c);
-}
-
-static void
-network_resolver_upconn_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
-{
-	struct network_upconn *c = s->data;
-	struct network_pending *p = c->p;
-	struct dns_question q;
-	size_t len;
-	uint8_t *m;
-
-	if (n < 0 || p == NULL) {
-		free(b->base);
-		if (p != NULL)
-			network_resolver_upconn_fallback(c);
-		return;
-	}
-	buf_append(&c->in, b->base, (size_t)n);
-	free(b->base);
-	if (c->in.len < 2)
-		return;
-	len = (size_t)(c->in.data[0] << 8 | c->in.data[1]);
-	if (c->in.len < len + 2)
-		return;
-	m = xmalloc(len ? len : 1);
-	memcpy(m, c->in.data + 2, len);
-	if (dns_parse_response(m, len, &q) < 0 || q.id != p->up_id || strcmp(q.name, p->name) != 0) {
-		free(m);
-		network_resolver_upconn_fallback(c);
-		return;
-	}
-	log_debug("network %s: answer for %s over TCP (%zu bytes)", c->st->session, q.name, len);
-	p->conn = NULL;
-	c->p = NULL;
-	network_resolver_upconn_close(c);
-	network_resolver_answered(c->st, p, m, len, &q);
-}
-
-static void
-network_resolver_upconn_written(uv_write_t *req, int status)
-{
-	struct network_upconn *c = req->data;
-
-	if (status < 0 && c->p != NULL)
-		network_resolver_upconn_fallback(c);
-}
-
-static void
-network_resolver_upconn_connected(uv_connect_t *req, int status)
-{
-	struct network_upconn *c = req->data;
-	struct network_pending *p = c->p;
-	uv_buf_t b;
-
-	if (p == NULL)
-		return; /* the query ended; the handle is closing */
-	if (status < 0) {
-		network_resolver_upconn_fallback(c);
-		return;
-	}
-	c->out = xmalloc(p->qlen + 2);
-	c->out[0] = (uint8_t)(p->qlen >> 8);
-	c->out[1] = (uint8_t)p->qlen;
-	memcpy(c->out + 2, p->query, p->qlen);
-	b = uv_buf_init((char *)c->out, (unsigned)p->qlen + 2);
-	c->wreq.data = c;
-	if (uv_write(&c->wreq, (uv_stream_t *)&c->h, &b, 1, network_resolver_upconn_written) < 0 ||
-	    uv_read_start((uv_stream_t *)&c->h, network_resolver_alloc, network_resolver_upconn_read) < 0)
-		network_resolver_upconn_fallback(c);
-}
-
-/* The address of resolver `ns`, port 53. */
-static int
-network_resolver_upstream_addr(const struct network_state *st, unsigned ns, struct sockaddr_storage *ss)
-{
-	memset(ss, 0, sizeof *ss);
-	if (uv_ip4_addr(st->upstream[ns], 53, (struct sockaddr_in *)ss) == 0)
-		return 0;
-	return uv_ip6_addr(st->upstream[ns], 53, (struct sockaddr_in6 *)ss);
-}
-
-/* A socket for c from mino-netns: connect it to its resolver. */
-static void
-network_resolver_upconn_start(struct network_upconn *c, int fd)
-{
-	struct network_state *st = c->st;
-	struct sockaddr_storage ss;
-
-	if (c->p == NULL || fd < 0) {
-		if (fd >= 0)
-			close(fd);
-		if (c->p != NULL)
-			network_resolver_upconn_fallback(c);
-		else
-			free(c);
-		return;
-	}
-	uv_tcp_init(minod.loop, &c->h);
-	c->opened = true;
-	c->h.data = c;
-	st->open++;
-	c->creq.data = c;
-	if (uv_tcp_open(&c->h, fd) < 0) {
-		close(fd);
-		network_resolver_upconn_fallback(c);
-		return;
-	}
-	if (network_resolver_upstream_addr(st, c->p->ns, &ss) < 0 ||
-	    uv_tcp_connect(&c->creq, &c->h, (const struct sockaddr *)&ss, network_resolver_upconn_connected) < 0)
-		network_resolver_upconn_fallback(c);
-}
-
-/* mino-netns answers requests in order: each reply is the socket of the
- * oldest waiting connection (or none, when it could not make one). */
-static void
-network_resolver_factory_cb(uv_poll_t *h, int status, int events)
-{
-	struct network_state *st = h->data;
-	char byte, ctl[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-	struct msghdr mh;
-	struct cmsghdr *cm;
-	struct network_upconn *c;
-	ssize_t n;
-	int fd;
-
-	(void)events;
-	for (;;) {
-		mh = (struct msghdr){ .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl,
-			.msg_controllen = sizeof ctl };
-		n = status < 0 ? -1 : recvmsg(st->factory_fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) && status >= 0)
-			return;
-		if (n <= 0)
-			break;
-		fd = -1;
-		cm = CMSG_FIRSTHDR(&mh);
-		if (cm != NULL && cm->cmsg_type == SCM_RIGHTS && cm->cmsg_len == CMSG_LEN(sizeof(int)))
-			memcpy(&fd, CMSG_DATA(cm), sizeof fd);
-		if ((c = st->waiting) == NULL) {
-			if (fd >= 0)
-				close(fd);
-			continue;
-		}
-		if ((st->waiting = c->next) == NULL)
-			st->waiting_tail = NULL;
-		network_resolver_upconn_start(c, fd);
-	}
-	/* mino-netns is gone: no more TCP; the waiting ones go over UDP */
-	log_warn("network %s: mino-netns exited; DNS over TCP goes upstream over UDP", st->session);
-	uv_poll_stop(h);
-	close(st->factory_fd);
-	st->factory_fd = -1;
-	while ((c = st->waiting) != NULL) {
-		st->waiting = c->next;
-		network_resolver_upconn_start(c, -1);
-	}
-	st->waiting_tail = NULL;
-}
-
-/* A TCP client's query: over TCP to its resolver (a socket is asked of
- * mino-netns, answered in order).  -1: ask over UDP instead. */
-static int
-network_resolver_ask_tcp(struct network_state *st, struct network_pending *p)
-{
-	unsigned char req = (unsigned char)p->ns;
-	struct network_upconn *c;
-
-	if (st->factory_fd < 0 || p->ns >= st->nup || send(st->factory_fd, &req, 1, MSG_DONTWAIT) != 1)
-		return -1;
-	c = xcalloc(1, sizeof *c);
-	c->st = st;
-	c->p = p;
-	p->conn = c;
-	p->asked = uv_now(minod.loop);
-	if (st->waiting_tail != NULL)
-		st->waiting_tail->next = c;
-	else
-		st->waiting = c;
-	st->waiting_tail = c;
-	return 0;
 }
 
 static void
@@ -730,7 +500,7 @@ network_resolver_query(struct network_state *st, const struct network_dest *d, c
 	p->qlen = n;
 	memcpy(p->query, m, n);
 	dns_set_id(p->query, id);
-	if ((d->tcp == NULL || network_resolver_ask_tcp(st, p) < 0) && network_resolver_forward(st, p) < 0) {
+	if ((d->tcp == NULL || network_tcp_ask(st, p) < 0) && network_resolver_forward(st, p) < 0) {
 		network_resolver_pending_end(p);
 		network_resolver_error_reply(st, d, m, &q, DNS_RCODE_SERVFAIL);
 		return;
@@ -894,7 +664,7 @@ network_resolver_activate(struct network_state *st, int fds[NETWORK_NFDS], int i
 	    (r = uv_read_start((uv_stream_t *)&st->nft_out, network_resolver_alloc, network_resolver_nft_out_cb)) < 0 ||
 	    (r = uv_read_start((uv_stream_t *)&st->nft_err, network_resolver_alloc, network_resolver_nft_err_cb)) < 0 ||
 	    (r = uv_timer_start(&st->timer, network_resolver_timer_cb, 1000, 1000)) < 0 ||
-	    (r = uv_poll_start(&st->factory, UV_READABLE, network_resolver_factory_cb)) < 0)
+	    (r = uv_poll_start(&st->factory, UV_READABLE, network_tcp_factory_cb)) < 0)
 		goto fail;
 	return 0;
 fail:

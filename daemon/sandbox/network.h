@@ -4,6 +4,7 @@
  *                       (mino-netns, `nft -e -i`) and its resolv.conf
  *   network-resolver.c  the resolver minod serves there from its loop, and
  *                       the nft process that applies what the answers allow
+ *   network-tcp.c       its queries over TCP upstream
  * Internal to sandbox/network*.c. */
 #ifndef MINOD_NETWORK_H
 #define MINOD_NETWORK_H
@@ -159,10 +160,21 @@ int network_ns_read_resolv(struct network_state *st, int pid, char **options, st
 int network_ns_write_resolv(const struct network_state *st, int pid, const char *options, struct mino_error **err);
 
 /* network-resolver.c */
+int network_resolver_forward(struct network_state *st, struct network_pending *p);
+void network_resolver_pending_end(struct network_pending *p);
+void network_resolver_answered(struct network_state *st, struct network_pending *p, uint8_t *m, size_t n,
+    struct dns_question *q);
+void network_resolver_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *b);
 void network_resolver_state_free(struct network_state *st);
 void network_resolver_teardown(struct network_state *st);
 void network_resolver_nft_queue(struct network_state *st, char *text, uint8_t *answer, size_t len,
     const struct network_dest *d, const struct dns_question *q);
 int network_resolver_activate(struct network_state *st, int fds[NETWORK_NFDS], int io[3], struct mino_error **err);
+
+
+/* network-tcp.c */
+int network_tcp_ask(struct network_state *st, struct network_pending *p);
+void network_tcp_close(struct network_upconn *c);
+void network_tcp_factory_cb(uv_poll_t *h, int status, int events);
 
 #endif
