@@ -573,7 +573,7 @@ network_resolver_tcp_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 	buf_append(&t->in, b->base, (size_t)n);
 	free(b->base);
 	while (t->in.len >= 2) {
-		len = (size_t)(t->in.data[0] << 8 | t->in.data[1]);
+		len = (size_t)((uint8_t)t->in.data[0] << 8 | (uint8_t)t->in.data[1]);
 		if (len > DNS_MAX_MSG - 2) {
 			network_resolver_tcp_drop(t);
 			return;

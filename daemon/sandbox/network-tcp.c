@@ -42,7 +42,7 @@ network_tcp_close(struct network_upconn *c)
 /* TCP did not work (no socket, refused, closed early): the query goes
  * over UDP instead, as before (a resolver may speak only UDP). */
 static void
-network_tcp_fallback(struct network_upconn *c)
+network_tcp_fallback(struct network_upconn *c, const char *why)
 {
 	struct network_pending *p = c->p;
 	struct network_state *st = c->st;
@@ -50,7 +50,7 @@ network_tcp_fallback(struct network_upconn *c)
 	if (p != NULL) {
 		p->conn = NULL;
 		c->p = NULL;
-		log_debug("network %s: %s over TCP to %s failed; over UDP", st->session, p->name, st->upstream[p->ns]);
+		log_debug("network %s: %s over TCP to %s: %s; over UDP", st->session, p->name, st->upstream[p->ns], why);
 		if (network_resolver_forward(st, p) < 0)
 			network_resolver_pending_end(p);
 	}
@@ -72,21 +72,21 @@ network_tcp_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 	if (n < 0 || p == NULL) {
 		free(b->base);
 		if (p != NULL)
-			network_tcp_fallback(c);
+			network_tcp_fallback(c, n == UV_EOF ? "closed before the answer" : uv_strerror((int)n));
 		return;
 	}
 	buf_append(&c->in, b->base, (size_t)n);
 	free(b->base);
 	if (c->in.len < 2)
 		return;
-	len = (size_t)(c->in.data[0] << 8 | c->in.data[1]);
+	len = (size_t)((uint8_t)c->in.data[0] << 8 | (uint8_t)c->in.data[1]);
 	if (c->in.len < len + 2)
 		return;
 	m = xmalloc(len ? len : 1);
 	memcpy(m, c->in.data + 2, len);
 	if (dns_parse_response(m, len, &q) < 0 || q.id != p->up_id || strcmp(q.name, p->name) != 0) {
 		free(m);
-		network_tcp_fallback(c);
+		network_tcp_fallback(c, "not the answer to the query");
 		return;
 	}
 	log_debug("network %s: answer for %s over TCP (%zu bytes)", c->st->session, q.name, len);
@@ -102,7 +102,7 @@ network_tcp_written(uv_write_t *req, int status)
 	struct network_upconn *c = req->data;
 
 	if (status < 0 && c->p != NULL)
-		network_tcp_fallback(c);
+		network_tcp_fallback(c, uv_strerror(status));
 }
 
 static void
@@ -115,7 +115,7 @@ network_tcp_connected(uv_connect_t *req, int status)
 	if (p == NULL)
 		return; /* the query ended; the handle is closing */
 	if (status < 0) {
-		network_tcp_fallback(c);
+		network_tcp_fallback(c, uv_strerror(status));
 		return;
 	}
 	c->out = xmalloc(p->qlen + 2);
@@ -126,7 +126,7 @@ network_tcp_connected(uv_connect_t *req, int status)
 	c->wreq.data = c;
 	if (uv_write(&c->wreq, (uv_stream_t *)&c->h, &b, 1, network_tcp_written) < 0 ||
 	    uv_read_start((uv_stream_t *)&c->h, network_resolver_alloc, network_tcp_read) < 0)
-		network_tcp_fallback(c);
+		network_tcp_fallback(c, "cannot write");
 }
 
 /* The address of resolver `ns`, port 53. */
@@ -150,7 +150,7 @@ network_tcp_start(struct network_upconn *c, int fd)
 		if (fd >= 0)
 			close(fd);
 		if (c->p != NULL)
-			network_tcp_fallback(c);
+			network_tcp_fallback(c, "no socket from mino-netns");
 		else
 			free(c);
 		return;
@@ -162,12 +162,12 @@ network_tcp_start(struct network_upconn *c, int fd)
 	c->creq.data = c;
 	if (uv_tcp_open(&c->h, fd) < 0) {
 		close(fd);
-		network_tcp_fallback(c);
+		network_tcp_fallback(c, "uv_tcp_open");
 		return;
 	}
 	if (network_tcp_upstream_addr(st, c->p->ns, &ss) < 0 ||
 	    uv_tcp_connect(&c->creq, &c->h, (const struct sockaddr *)&ss, network_tcp_connected) < 0)
-		network_tcp_fallback(c);
+		network_tcp_fallback(c, "cannot connect");
 }
 
 /* mino-netns answers requests in order: each reply is the socket of the
@@ -226,8 +226,12 @@ network_tcp_ask(struct network_state *st, struct network_pending *p)
 	unsigned char req = (unsigned char)p->ns;
 	struct network_upconn *c;
 
-	if (st->factory_fd < 0 || p->ns >= st->nup || send(st->factory_fd, &req, 1, MSG_DONTWAIT) != 1)
+	if (st->factory_fd < 0 || p->ns >= st->nup)
 		return -1;
+	if (send(st->factory_fd, &req, 1, MSG_DONTWAIT) != 1) {
+		log_debug("network %s: no TCP socket for %s: %s", st->session, p->name, strerror(errno));
+		return -1;
+	}
 	c = xcalloc(1, sizeof *c);
 	c->st = st;
 	c->p = p;

@@ -307,8 +307,13 @@ def test_host_with_allowlist_warns_and_uses_bridge(net):
 def test_rules_that_cannot_be_applied_fail_the_start(net):
     e = net.e
     e.stop_daemon()
-    # minod's PATH without /usr/sbin: nft cannot be found in the namespace
-    env = {"PATH": "/usr/local/bin:/usr/bin:/bin"}
+    # the nft that minod finds first (its PATH) refuses every command
+    fake = os.path.join(e.root, "fakebin")
+    os.mkdir(fake)
+    with open(os.path.join(fake, "nft"), "w") as f:
+        f.write("#!/bin/sh\necho 'Error: this nft refuses everything' >&2\nexit 1\n")
+    os.chmod(os.path.join(fake, "nft"), 0o755)
+    env = {"PATH": fake + ":/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin"}
     e.start_daemon(env=env)
     name = e.name("f")
     p = e.mino("run", "-n", name, "--image", DEB, "--network", net.net, "--network-allow", "allowed-srv:8080",
@@ -423,9 +428,9 @@ while (1) { for my $s ($sel->can_read) {
 
 # One TXT query to 127.0.0.53 over TCP or UDP: the answer's header and size.
 TXTQ = r'''
-use IO::Socket::IP;
+use IO::Socket::IP; alarm 20;
 my ($proto, $name) = @ARGV; my $q = pack("n6", 0x4243, 0x0100, 1, 0, 0, 0);
-$q .= pack("C", length $_) . $_ for split /\./, $name; $q .= pack("n2", 16, 1);
+$q .= pack("C", length $_) . $_ for split /\./, $name; $q .= pack("Cn2", 0, 16, 1);
 my $s = IO::Socket::IP->new(PeerHost => "127.0.0.53", PeerPort => 53, Proto => $proto, Timeout => 10)
     or die "socket: $@"; my $r;
 if ($proto eq "tcp") { print $s pack("n", length $q) . $q; my $l; read($s, $l, 2) == 2 or die "no answer";
@@ -463,5 +468,6 @@ def test_dns_over_tcp_carries_a_big_answer(menv):
         assert (fields["tc"], fields["an"], fields["x"]) == ("1", "0", "0"), (out, p.stderr)
         assert status(menv, name)["forwarded"] == before + 2
     finally:
+        print(menv.daemon_log_tail(8000))  # shown when the test failed
         menv.stop_daemon()
         n.cleanup()
