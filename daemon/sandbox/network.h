@@ -33,7 +33,7 @@
 #define NETWORK_TIMEOUT_MS 5000
 #define NETWORK_QUERY_MS 5000
 #define NETWORK_MAXNS 3           /* resolvers used, in resolv.conf's order (as glibc's MAXNS) */
-#define NETWORK_NS_RETRY_MS 1000  /* then the query goes to the next resolver */
+#define NETWORK_NS_RETRY_MS 2000  /* then the query goes to the next resolver (glibc: 5 s) */
 #define NETWORK_NFDS (2 + NETWORK_MAXNS)
 
 struct network_tcp;
