@@ -1,6 +1,7 @@
 /* netpresets.c: the egress presets as data, and the package registries
  * from the user's configuration (netpresets.h). */
 #include <ctype.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,36 +69,39 @@ netpresets_url_rule(const char *url)
 	return netrule_format(&r);
 }
 
-static void
+/* Appends `rule` (taken) unless it is there; false if it is NULL (not a rule). */
+static bool
 netpresets_add(char ***v, char *rule)
 {
 	size_t n = strv_len(*v);
 
 	if (rule == NULL)
-		return;
+		return false;
 	for (size_t i = 0; i < n; i++)
 		if (strcmp((*v)[i], rule) == 0) {
 			free(rule);
-			return;
+			return true;
 		}
 	*v = xreallocarray(*v, n + 2, sizeof **v);
 	(*v)[n] = rule;
 	(*v)[n + 1] = NULL;
+	return true;
 }
 
 /* Every URL value of `key` (`key = URL` or `key=URL`, optionally quoted)
- * in the file `dir/name`. */
-static void
+ * in the file `dir/name`; how many there were. */
+static unsigned
 netpresets_scan(const char *home, const char *name, const char *key, char ***v)
 {
 	_cleanup_free_ char *path = xasprintf("%s/%s", home, name);
 	char line[1024];
 	size_t klen = strlen(key);
 	FILE *f = fopen(path, "re");
+	unsigned found = 0;
 	char *p;
 
 	if (f == NULL)
-		return;
+		return 0;
 	while (fgets(line, sizeof line, f) != NULL) {
 		p = line + strspn(line, " \t");
 		if (strncmp(p, key, klen) != 0)
@@ -108,23 +112,35 @@ netpresets_scan(const char *home, const char *name, const char *key, char ***v)
 			continue;
 		p++;
 		p += strspn(p, " \t\"'");
-		netpresets_add(v, netpresets_url_rule(p));
+		found += netpresets_add(v, netpresets_url_rule(p));
 	}
 	fclose(f);
+	return found;
 }
+
+/* npm's own default, used only when no npm configuration names a
+ * registry (as npm itself does: `npm config get registry`). */
+#define NETPRESETS_NPM_DEFAULT "registry.npmjs.org:443"
 
 static void
 netpresets_registries_from_config(char ***v)
 {
 	const char *home = getenv("HOME");
-	const char *envs[] = { "npm_config_registry", "NPM_CONFIG_REGISTRY", "PIP_INDEX_URL" };
+	const char *npm_envs[] = { "npm_config_registry", "NPM_CONFIG_REGISTRY" };
+	bool home_ok = home != NULL && home[0] == '/';
+	unsigned npm = 0;
 
-	for (size_t i = 0; i < sizeof envs / sizeof *envs; i++)
-		if (getenv(envs[i]) != NULL)
-			netpresets_add(v, netpresets_url_rule(getenv(envs[i])));
-	if (home == NULL || home[0] != '/')
+	for (size_t i = 0; i < sizeof npm_envs / sizeof *npm_envs; i++)
+		if (getenv(npm_envs[i]) != NULL)
+			npm += netpresets_add(v, netpresets_url_rule(getenv(npm_envs[i])));
+	if (home_ok)
+		npm += netpresets_scan(home, ".npmrc", "registry", v);
+	if (npm == 0)
+		netpresets_add(v, xstrdup(NETPRESETS_NPM_DEFAULT));
+	if (getenv("PIP_INDEX_URL") != NULL)
+		netpresets_add(v, netpresets_url_rule(getenv("PIP_INDEX_URL")));
+	if (!home_ok)
 		return;
-	netpresets_scan(home, ".npmrc", "registry", v);
 	netpresets_scan(home, ".config/pip/pip.conf", "index-url", v);
 	netpresets_scan(home, ".pip/pip.conf", "index-url", v);
 	netpresets_scan(home, ".cargo/config.toml", "index", v);

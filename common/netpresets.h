@@ -4,7 +4,9 @@
  * (npm's `registry` in ~/.npmrc or $npm_config_registry, pip's `index-url`
  * in pip.conf or $PIP_INDEX_URL, cargo's `index`/`registry` URLs in
  * ~/.cargo/config.toml), so mirrors work; the spec's public hosts are the
- * rest.  No registry host that a configuration provides is spelled out. */
+ * rest.  No registry host that a configuration provides is spelled out;
+ * npm's built-in default (registry.npmjs.org, the spec's
+ * <npm-registry-host>) stands in only when no npm configuration names one. */
 #ifndef MINO_NETPRESETS_H
 #define MINO_NETPRESETS_H
 

@@ -320,6 +320,7 @@ main_free(void)
 	free(minod.child_env);
 	cfg_free(&minod.cfg);
 	cache_store_free();
+	cache_adopted_free();
 }
 
 int

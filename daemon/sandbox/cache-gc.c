@@ -616,6 +616,7 @@ cache_gc_start(void)
 void
 cache_gc_stop(void)
 {
+	cache_store_stop();
 	if (!cache_gc_timer_on)
 		return;
 	uv_timer_stop(&cache_gc_timer);

@@ -174,9 +174,57 @@ cache_store_save(void)
 	}
 }
 
+/* Saves on the loop's next turn, coalesced: a session's start then does
+ * not wait for the file's two fsyncs; cache_store_stop (shutdown, on the
+ * loop) and cache_store_free flush one still due. */
+static uv_timer_t cache_store_timer;
+static bool cache_store_timer_live, cache_store_due;
+
+static void
+cache_store_timer_cb(uv_timer_t *t)
+{
+	(void)t;
+	if (!cache_store_due)
+		return;
+	cache_store_due = false;
+	cache_store_save();
+}
+
+void
+cache_store_save_soon(void)
+{
+	if (!cache_store_timer_live) {
+		uv_timer_init(minod.loop, &cache_store_timer);
+		uv_unref((uv_handle_t *)&cache_store_timer);
+		cache_store_timer_live = true;
+	}
+	if (cache_store_due)
+		return;
+	cache_store_due = true;
+	uv_timer_start(&cache_store_timer, cache_store_timer_cb, 0, 0);
+}
+
+void
+cache_store_stop(void)
+{
+	if (cache_store_due && cache_store != NULL) {
+		cache_store_due = false;
+		cache_store_save();
+	}
+	if (cache_store_timer_live) {
+		cache_store_timer_live = false;
+		uv_timer_stop(&cache_store_timer);
+		uv_close((uv_handle_t *)&cache_store_timer, NULL);
+	}
+}
+
 void
 cache_store_free(void)
 {
+	if (cache_store_due && cache_store != NULL) {
+		cache_store_due = false;
+		cache_store_save();
+	}
 	json_decref(cache_store);
 	cache_store = NULL;
 	for (size_t i = 0; i < cache_inuse_n; i++)

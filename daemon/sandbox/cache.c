@@ -511,7 +511,7 @@ cache_record_states(struct cache_job *j)
 		if (v->old != NULL && cache_store_get(v->old) != NULL)
 			cache_store_set(v->old, "superseded", json_true());
 	}
-	cache_store_save();
+	cache_store_save_soon();
 	for (size_t i = 0; i < j->nvols; i++)
 		if (j->vols[i].old != NULL && cache_store_get(j->vols[i].old) != NULL && !cache_inuse(j->vols[i].old))
 			cache_remove_unused(j->vols[i].old, "superseded");

@@ -81,6 +81,11 @@ unsigned cache_store_generation(const char *base);
 void cache_store_set_generation(const char *base, unsigned gen);
 /* Writes the file (atomic); errors are logged, never fatal to a session. */
 void cache_store_save(void);
+/* The same on the loop's next turn (coalesced), off a session's start;
+ * cache_store_stop (shutdown, the loop still running) flushes one still
+ * due and closes its timer. */
+void cache_store_save_soon(void);
+void cache_store_stop(void);
 void cache_store_free(void);
 
 /* Volumes a live sandbox of this minod mounts (counted). */
@@ -92,6 +97,19 @@ bool cache_inuse(const char *name);
 bool cache_known(const char *name);
 void cache_know(const char *name);
 void cache_unknow(const char *name);
+
+/* ---- sessions re-adopted after a restart (cache-adopt.c; on the loop) ---- */
+
+/* A live session found at start-up with record `rec`: the volumes of its
+ * "caches" and "home" count as in use until cache_adopted_ended. */
+void cache_adopt(const char *session, const json_t *rec);
+/* Its end, as the part's `ended`: ok (exit 0 by itself) completes its
+ * building caches; last use is now.  Once; unknown sessions are ignored. */
+void cache_adopted_ended(const char *session, bool ok);
+/* Its record's "caches" (with their states now) and "home", for a
+ * session that has no parts. */
+void cache_adopted_record(const char *session, json_t *rec);
+void cache_adopted_free(void);
 
 /* ---- GC and commands (cache-gc.c) ---- */
 

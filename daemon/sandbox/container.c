@@ -1,5 +1,6 @@
 /* container.c: one run of a podman container (container.h). */
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +32,7 @@ struct container {
 	unsigned refs;            /* the run itself, each capture and the attach client */
 	struct container_opts o;
 	char **create_args;
+	char *pidfile;
 	char *id;
 	char *name;
 	char *cidfile;            /* passthrough: where `podman create` writes the id */
@@ -53,6 +55,8 @@ static void container_created(struct container *c);
 static void container_defer_cb(uv_timer_t *t);
 static void container_init_cb(struct podman_result *res, void *arg);
 static void container_info_cb(struct podman_result *res, void *arg);
+static void container_hook_and_start(struct container *c, const struct container_info *info);
+static int container_read_pidfile(const char *path);
 static void container_wait_cb(struct podman_result *res, void *arg);
 static void container_state_cb(struct podman_result *res, void *arg);
 static void container_conmon_cb(struct podman_result *res, void *arg);
@@ -92,6 +96,7 @@ container_unref(struct container *c)
 	if (c->cidfile != NULL)
 		(void)unlink(c->cidfile);
 	free(c->cidfile);
+	free(c->pidfile);
 	free(c->id);
 	free(c->name);
 	free(c);
@@ -170,6 +175,8 @@ container_run(const struct container_opts *o, struct mino_error **err)
 	c->o.create_args = NULL;
 	c->o.id = NULL;
 	c->o.created_id = NULL;
+	c->pidfile = o->pidfile != NULL ? xstrdup(o->pidfile) : NULL;
+	c->o.pidfile = NULL;
 	if (o->create_args == NULL && o->created_id != NULL) {
 		c->id = xstrdup(o->created_id);
 		c->phase = CONTAINER_CREATING;
@@ -306,14 +313,21 @@ container_init_cb(struct podman_result *res, void *arg)
 	struct container *c = arg;
 	_cleanup_free_ char *line = NULL;
 	struct mino_error *err = NULL;
+	struct container_info info = { .id = c->id, .netns = "" };
 	const char *argv[] = { "inspect", "--format", "{{.State.Pid}} {{.NetworkSettings.SandboxKey}}",
 		c->id, NULL };
 
+	if (c->pidfile != NULL) {
+		info.pid = container_read_pidfile(c->pidfile);
+		unlink(c->pidfile);
+	}
 	if (res->exit_status != 0) {
 		line = podman_error_line(res);
 		container_fail(c, line ? line : "podman init failed", false);
 	} else if (c->cancelled || c->abandoned) {
 		container_fail(c, "cancelled", c->cancelled);
+	} else if (info.pid > 0) {
+		container_hook_and_start(c, &info); /* the pidfile spared an inspect */
 	} else if (container_capture(c, argv, container_info_cb, NULL, &err) < 0) {
 		container_fail(c, err->msg, false);
 		mino_error_release(&err);
@@ -321,25 +335,49 @@ container_init_cb(struct podman_result *res, void *arg)
 	container_unref(c);
 }
 
+/* The pid that `create --pidfile` had podman write at init; 0 if none. */
+static int
+container_read_pidfile(const char *path)
+{
+	char buf[32] = "";
+	FILE *f = fopen(path, "re");
+	long pid = 0;
+
+	if (f == NULL)
+		return 0;
+	if (fgets(buf, sizeof buf, f) == NULL || sscanf(buf, "%ld", &pid) != 1 || pid <= 0 || pid > INT_MAX)
+		pid = 0;
+	fclose(f);
+	return (int)pid;
+}
+
 static void
 container_info_cb(struct podman_result *res, void *arg)
 {
 	struct container *c = arg;
 	struct container_info info = { .id = c->id, .netns = "" };
-	struct mino_error *err = NULL;
 	char netns[512] = "";
 
 	if (res->exit_status == 0 && res->out.data != NULL &&
 	    sscanf(res->out.data, "%d %511s", &info.pid, netns) >= 1)
 		info.netns = netns;
+	container_hook_and_start(c, &info);
+	container_unref(c);
+}
+
+/* Initialized: before_start, then `podman start --attach`. */
+static void
+container_hook_and_start(struct container *c, const struct container_info *info)
+{
+	struct mino_error *err = NULL;
+
 	if (c->cancelled || c->abandoned)
 		container_fail(c, "cancelled", c->cancelled);
-	else if ((c->o.before_start != NULL && c->o.before_start(c, &info, c->o.owner, &err) < 0) ||
+	else if ((c->o.before_start != NULL && c->o.before_start(c, info, c->o.owner, &err) < 0) ||
 	    container_start(c, &err) < 0) {
 		container_fail(c, err->msg, false);
 		mino_error_release(&err);
 	}
-	container_unref(c);
 }
 
 static int

@@ -64,6 +64,8 @@ struct container_opts {
 	bool want_stdin;          /* non-tty: a pipe for stdin */
 	unsigned rows, cols;
 	bool init_first;          /* `podman init` + inspect, then before_start */
+	const char *pidfile;      /* init_first: where create's --pidfile writes the pid
+	                           * (read and removed after init, instead of an inspect) */
 	/* -1 stops the run: the container is removed, on_exit(started=false). */
 	int (*on_created)(struct container *c, const char *id, void *owner, struct mino_error **err);
 	int (*before_start)(struct container *c, const struct container_info *info, void *owner,

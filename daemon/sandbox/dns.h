@@ -14,6 +14,7 @@
 #define DNS_TYPE_AAAA 28
 #define DNS_RCODE_SERVFAIL 2
 #define DNS_RCODE_NXDOMAIN 3
+#define DNS_RCODE_REFUSED 5
 
 struct dns_question {
 	uint16_t id;

@@ -1,13 +1,17 @@
 /* netns-helper.c: mino-netns, run by minod inside a container's network
- * namespace (`nsenter -U -n -t PID mino-netns FD UPSTREAM MARK`, as root of
- * the container's user namespace, which owns that network namespace).  It
- * makes three sockets there and passes them back to minod over the Unix
+ * namespace (`nsenter -U -n -t PID mino-netns FD MARK UPSTREAM...`, as root
+ * of the container's user namespace, which owns that network namespace).
+ * It makes the sockets there and passes them back to minod over the Unix
  * socket FD (SCM_RIGHTS; a socket keeps the namespace it was made in):
  *   1. UDP bound to 127.0.0.53:53   the container's resolver (minod serves it)
  *   2. TCP listening on 127.0.0.53:53
- *   3. UDP connected to UPSTREAM:53 (the container's original resolver),
- *      with SO_MARK = MARK, which the egress rules let through
- * then exits 0; on error one line on stderr and exit 1.  No libraries but
+ *   3. for each UPSTREAM (1 to 3: the container's original resolvers, in
+ *      order), UDP connected to UPSTREAM:53 with SO_MARK = MARK, which the
+ *      egress rules let through
+ * then stays, making one TCP socket (SO_MARK = MARK, not connected, non-
+ * blocking) for each byte N that minod sends: for resolver N, passed back
+ * with the byte N (DNS over TCP upstream).  It exits 0 when minod closes
+ * FD; on error one line on stderr and exit 1.  No libraries but
  * libc; nothing of the container's image is used. */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -21,6 +25,7 @@
 
 #define NETNS_LISTEN "127.0.0.53"
 #define NETNS_PORT 53
+#define NETNS_MAXNS 3
 
 static void
 die(const char *what)
@@ -47,6 +52,8 @@ netns_bound(int type)
 	return fd;
 }
 
+static int netns_family[NETNS_MAXNS];
+
 static int
 netns_upstream(const char *addr, unsigned mark)
 {
@@ -68,6 +75,11 @@ netns_upstream(const char *addr, unsigned mark)
 		fprintf(stderr, "mino-netns: upstream `%s` is not an IP address\n", addr);
 		exit(1);
 	}
+	for (int i = 0; i < NETNS_MAXNS; i++)
+		if (netns_family[i] == 0) {
+			netns_family[i] = ss.ss_family;
+			break;
+		}
 	fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		die("socket");
@@ -78,35 +90,94 @@ netns_upstream(const char *addr, unsigned mark)
 	return fd;
 }
 
+/* Sends `fd` (or none, if -1) with the byte `req`. */
+static int
+netns_send_fd(int chan, unsigned char req, int fd)
+{
+	char ctl[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { .iov_base = &req, .iov_len = 1 };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct cmsghdr *cm;
+
+	if (fd >= 0) {
+		memset(ctl, 0, sizeof ctl);
+		msg.msg_control = ctl;
+		msg.msg_controllen = sizeof ctl;
+		cm = CMSG_FIRSTHDR(&msg);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &fd, sizeof fd);
+	}
+	return sendmsg(chan, &msg, 0) == 1 ? 0 : -1;
+}
+
+/* A marked TCP socket for each request, until minod closes the channel. */
+static int
+netns_serve(int chan, unsigned mark, int nup)
+{
+	unsigned char req;
+	ssize_t n;
+	int fd;
+
+	for (;;) {
+		n = recv(chan, &req, 1, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return 0;
+		fd = -1;
+		if (req < nup) {
+			fd = socket(netns_family[req], SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+			if (fd >= 0 && setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof mark) < 0) {
+				close(fd);
+				fd = -1;
+			}
+		}
+		if (netns_send_fd(chan, req, fd) < 0)
+			return 0;
+		if (fd >= 0)
+			close(fd);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
-	int fds[3], chan;
+	int fds[2 + NETNS_MAXNS], chan, nfds;
 	char byte = 'M';
 	char ctl[CMSG_SPACE(sizeof fds)];
 	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl,
-		.msg_controllen = sizeof ctl };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl };
 	struct cmsghdr *cm;
+	unsigned mark;
 	char *end;
 
-	if (argc != 4) {
-		fprintf(stderr, "usage: mino-netns FD UPSTREAM MARK\n");
+	if (argc < 4 || argc > 3 + NETNS_MAXNS) {
+		fprintf(stderr, "usage: mino-netns FD MARK UPSTREAM [UPSTREAM [UPSTREAM]]\n");
 		return 2;
 	}
 	chan = (int)strtol(argv[1], &end, 10);
 	if (*end != '\0' || chan < 0)
 		return 2;
+	mark = (unsigned)strtoul(argv[2], &end, 0);
+	if (*end != '\0')
+		return 2;
 	fds[0] = netns_bound(SOCK_DGRAM);
 	fds[1] = netns_bound(SOCK_STREAM);
-	fds[2] = netns_upstream(argv[2], (unsigned)strtoul(argv[3], NULL, 0));
+	nfds = 2;
+	for (int i = 3; i < argc; i++)
+		fds[nfds++] = netns_upstream(argv[i], mark);
+	msg.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
 	memset(ctl, 0, sizeof ctl);
 	cm = CMSG_FIRSTHDR(&msg);
 	cm->cmsg_level = SOL_SOCKET;
 	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof fds);
-	memcpy(CMSG_DATA(cm), fds, sizeof fds);
+	cm->cmsg_len = CMSG_LEN(nfds * sizeof(int));
+	memcpy(CMSG_DATA(cm), fds, nfds * sizeof(int));
 	if (sendmsg(chan, &msg, 0) != 1)
 		die("sendmsg");
-	return 0;
+	for (int i = 0; i < nfds; i++)
+		close(fds[i]);
+	return netns_serve(chan, mark, nfds - 2);
 }

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "container.h"
+#include "cache.h"
 #include "log.h"
 #include "minod.h"
 #include "mino-protocol.h"
@@ -71,6 +72,10 @@ reconcile_load_records(void)
 			continue;
 		}
 		session_insert(s);
+		/* a re-adopted session has no cache part: its record's caches are
+		 * in use (before the GC's first pass) until its end finalizes them */
+		if (session_is_live(s))
+			cache_adopt(s->spec.name, rec);
 	}
 	json_decref(recs);
 	log_info("sessions: %u records loaded", sessions_count_total());
@@ -286,6 +291,7 @@ reconcile_container(const json_t *c)
 		return;
 	}
 	if (reconcile_never_started(state)) {
+		cache_adopted_ended(s->spec.name, false);
 		session_fail_recorded(s, "minod restarted before the container started");
 		return;
 	}
@@ -340,6 +346,7 @@ reconcile_ps_cb(struct podman_result *res, void *arg)
 		if (!ok || s->origin != SESSION_FROM_RECORD || s->phase != SESSION_NEW || !session_is_live(s))
 			continue;
 		if (s->status == SESSION_STARTING) {
+			cache_adopted_ended(s->spec.name, false);
 			session_fail_recorded(s, "minod restarted before the container started");
 		} else {
 			log_info("session %s: its container is gone", s->spec.name);

@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include <openssl/rand.h>
 
+#include "cache.h"
 #include "jsonrpc.h"
 #include "log.h"
 #include "minod.h"
@@ -139,6 +140,8 @@ session_record_json(const struct session *s)
 		json_object_set_new(r, "error", json_string(s->error));
 	if (s->parts != NULL)
 		parts_record(s->parts, r);
+	else
+		cache_adopted_record(s->spec.name, r); /* re-adopted: its caches from its record */
 	return r;
 }
 

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "audit.h"
+#include "cache.h"
 #include "container.h"
 #include "image.h"
 #include "jsonrpc.h"
@@ -173,6 +174,7 @@ session_start(struct session *s, struct mino_error **err)
 	char **args = NULL;
 	_cleanup_free_ char *spare_id = NULL;
 	unsigned flags = podman_limits_ignored() ? PODMAN_ARGV_NO_PIDS_LIMIT : 0;
+	_cleanup_free_ char *pidfile = NULL;
 	int r = -1;
 
 	if (session_make_rundir(s, err) < 0)
@@ -187,6 +189,12 @@ session_start(struct session *s, struct mino_error **err)
 	if (po.image != NULL)
 		run_spec.image = po.image;
 	o.init_first = s->parts != NULL && parts_want_container(s->parts);
+	if (o.init_first) {
+		/* removed once read, before the command runs (the directory is mounted) */
+		pidfile = xasprintf("%s/container.pid", s->rundir);
+		strv_push(&po.args, xasprintf("--pidfile=%s", pidfile));
+		o.pidfile = pidfile;
+	}
 	if (!o.init_first && spare_enabled())
 		spare_id = session_claim_spare(s, &run_spec, po.args, flags);
 	s->warm = spare_id != NULL;
@@ -449,6 +457,9 @@ session_end(struct session *s, bool have_code, int code, int sig, const char *er
 	if (s->parts != NULL) {
 		parts_set_exit(s->parts, have_code && code == 0 && s->status == SESSION_EXITED);
 		parts_ended(s->parts);
+	} else {
+		/* re-adopted after a restart: its caches from its record */
+		cache_adopted_ended(s->spec.name, have_code && code == 0 && s->status == SESSION_EXITED);
 	}
 	a = json_object();
 	json_object_set_new(a, "name", json_string(s->spec.name));

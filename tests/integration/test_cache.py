@@ -329,3 +329,45 @@ def test_two_sessions_same_key_at_once(cenv):
     assert [n for n in volumes(e) if n.startswith("mino-cache-pnpm-")] == [name]
     assert sorted(vol_cat(e, name, "f%d" % i) for i in range(3)) == ["0", "1", "2"]
     assert state(e)[name]["state"] == "complete"    # the file parses: never torn
+
+
+def test_readopted_session_finalizes_its_caches(cenv):
+    """Sessions that a restarted minod re-adopts finalize their caches at
+    their end as if nothing had happened: exit 0 completes, exit 1 leaves
+    building; meanwhile the volumes count as in use."""
+    e = cenv
+    e.start_daemon()
+    good, bad = os.path.join(e.root, "proj", "good"), os.path.join(e.root, "proj", "bad")
+    write_locks(good, ["Cargo.lock"], e.salt)
+    write_locks(bad, ["uv.lock"], e.salt)
+    vgood = "mino-cache-cargo-%s-%s" % (sha12(os.path.join(good, "Cargo.lock")), p8(good))
+    vbad = "mino-cache-uv-%s-%s" % (sha12(os.path.join(bad, "uv.lock")), p8(bad))
+    sgood, sbad = e.name("good"), e.name("bad")
+    wait_go = "while [ ! -f go ]; do sleep 0.2; done"
+    run_ok(e, "-d", "-n", sgood, "-p", good, "--", "sh", "-c", "echo x > $CARGO_HOME/f; %s; exit 0" % wait_go)
+    run_ok(e, "-d", "-n", sbad, "-p", bad, "--", "sh", "-c", "echo x > $UV_CACHE_DIR/f; %s; exit 1" % wait_go)
+    e.wait_status(sgood, "running")
+    e.wait_status(sbad, "running")
+    assert state(e)[vgood]["state"] == "building" and state(e)[vbad]["state"] == "building"
+
+    e.kill9_daemon()
+    e.start_daemon()
+    assert e.session(sgood, all_=False)["status"] == "running"
+    # re-adopted: its record still names its caches, and they are in use
+    assert [c["volume"] for c in e.session(sgood, all_=False)["caches"]
+            if c["ecosystem"] == "cargo"] == [vgood]
+    p = e.mino("cache", "gc", "--days", "0")
+    assert p.returncode == 0, p.stderr
+    assert vgood in volumes(e) and vbad in volumes(e), p.stdout
+    lst = {v["name"]: v for v in json.loads(e.mino("cache", "list", "-f", "json").stdout)["volumes"]}
+    assert lst[vgood]["in_use"] is True and lst[vbad]["in_use"] is True
+
+    for proj in (good, bad):
+        open(os.path.join(proj, "go"), "w").close()
+    assert e.wait_status(sgood, "exited", timeout=60)["exit_code"] == 0
+    assert e.wait_status(sbad, "exited", timeout=60)["exit_code"] == 1
+    assert minotest.wait_for(lambda: state(e)[vgood]["state"] == "complete", 10), (state(e), e.daemon_log_tail())
+    assert state(e)[vbad]["state"] == "building"
+    lst = {v["name"]: v for v in json.loads(e.mino("cache", "list", "-f", "json").stdout)["volumes"]}
+    assert lst[vgood]["in_use"] is False and lst[vbad]["in_use"] is False
+    assert vol_cat(e, vgood, "f") == "x"

@@ -468,3 +468,32 @@ def test_base_image_runs_as_developer_with_its_tools(podman_env):
     assert out[4].startswith("fd") and out[5].startswith("zsh") and out[6].startswith("v18."), out
     assert out[7].endswith("(Claude Code)") and out[7][0].isdigit(), out
     assert os.stat(os.path.join(podman_env.project, "mine.txt")).st_uid == os.getuid()
+
+
+def test_project_layer_cache_path_is_a_volume_that_persists(lenv):
+    """A (trusted) project layer's `[cache] paths` entry: a volume of its
+    own mounted at that path, the same one in the next session."""
+    import hashlib
+    path = "/var/cache/tool-" + lenv.token
+    layer = write_layer(os.path.join(lenv.project, ".mino", "layers"), "cached", "true\n",
+                        '[layer]\nname = "cached"\n\n[cache]\npaths = ["%s"]\n' % path)
+    p = lenv.mino("config", "trust", layer)
+    assert p.returncode == 0, p.stderr
+    canon = os.path.realpath(lenv.project)
+    vol = "mino-cache-layer-%s-%s" % (hashlib.sha256(path.encode()).hexdigest()[:12],
+                                      hashlib.sha256(canon.encode()).hexdigest()[:8])
+    try:
+        p = lenv.mino("run", "--layers", "cached", "--", "sh", "-c",
+                      "echo first-run > %s/f; grep ' %s ' /proc/self/mountinfo | wc -l" % (path, path), timeout=300)
+        assert p.returncode == 0, (p.stdout, p.stderr)
+        assert p.stdout.decode().split()[-1] == "1", p.stdout   # one mount at that path
+        labels = json.loads(podman_out(lenv, "volume", "inspect", "--format", "{{json .Labels}}", vol))
+        assert labels["mino.cache.ecosystem"] == "layer", labels
+        assert labels["mino.cache.project_dir"] == canon, labels
+        p = lenv.mino("run", "--layers", "cached", "--", "cat", path + "/f", timeout=300)
+        assert p.returncode == 0, p.stderr
+        assert p.stdout.decode().strip() == "first-run"
+        rec = [s for s in lenv.list_json() if s.get("layers") == ["cached"]][-1]
+        assert [c["volume"] for c in rec["caches"] if c["path"] == path] == [vol], rec["caches"]
+    finally:
+        lenv.podman("volume", "rm", "-f", vol)

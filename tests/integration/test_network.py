@@ -307,8 +307,13 @@ def test_host_with_allowlist_warns_and_uses_bridge(net):
 def test_rules_that_cannot_be_applied_fail_the_start(net):
     e = net.e
     e.stop_daemon()
-    # minod's PATH without /usr/sbin: nft cannot be found in the namespace
-    env = {"PATH": "/usr/local/bin:/usr/bin:/bin"}
+    # the nft that minod finds first (its PATH) refuses every command
+    fake = os.path.join(e.root, "fakebin")
+    os.mkdir(fake)
+    with open(os.path.join(fake, "nft"), "w") as f:
+        f.write("#!/bin/sh\necho 'Error: this nft refuses everything' >&2\nexit 1\n")
+    os.chmod(os.path.join(fake, "nft"), 0o755)
+    env = {"PATH": fake + ":/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin"}
     e.start_daemon(env=env)
     name = e.name("f")
     p = e.mino("run", "-n", name, "--image", DEB, "--network", net.net, "--network-allow", "allowed-srv:8080",
@@ -359,3 +364,110 @@ def test_presets_take_registries_from_the_package_managers(net):
     assert s["network_preset"] == "dev" and s["network_mode"] == "allowlist", s
     out, _ = sh(e, name, connect_cmd("allowed-srv", 8080))
     assert out.split() == ["BLOCKED"], out
+
+
+def with_dns_servers(e, servers):
+    """The test's podman (through its own XDG_CONFIG_HOME) gives containers
+    these nameservers, in this order: a copy of the user's containers
+    config with `dns_servers` in its [containers] table."""
+    import shutil
+    link = os.path.join(e.config_home, "containers")
+    src = os.path.realpath(link)
+    os.unlink(link)
+    shutil.copytree(src, link)
+    conf = os.path.join(link, "containers.conf")
+    lines = open(conf).read().splitlines() if os.path.exists(conf) else []
+    entry = "dns_servers = [%s]" % ", ".join('"%s"' % s for s in servers)
+    if "[containers]" in [l.strip() for l in lines]:
+        i = [l.strip() for l in lines].index("[containers]")
+        lines.insert(i + 1, entry)
+    else:
+        lines += ["[containers]", entry]
+    with open(conf, "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+
+def test_every_nameserver_in_order(menv):
+    """The container's first nameserver does not answer (an unused address
+    on the test's network), the second is the network's aardvark-dns: the
+    allowlisted name still resolves, through the second."""
+    ensure_image()
+    with_dns_servers(menv, ["10.231.7.250", "10.231.7.1"])
+    n = Net(menv)
+    try:
+        name = run_detached(menv, n, "--network-allow", "allowed-srv:8080")
+        st = status(menv, name)
+        assert st["resolvers"] == ["10.231.7.250", "10.231.7.1"], st
+        out, _ = sh(menv, name, connect_cmd("allowed-srv", 8080, secs=20), timeout=90)
+        assert "allowed-srv-8080" in out and "OPEN" in out, (out, menv.daemon_log_tail())
+        out, _ = sh(menv, name, "getent hosts denied-srv || echo NXDOMAIN")
+        assert out.strip() == "NXDOMAIN", out
+        assert status(menv, name)["forwarded"] >= 1
+    finally:
+        menv.stop_daemon()
+        n.cleanup()
+
+
+# A DNS server for big.test: over UDP a truncated answer (TC, no records),
+# over TCP the whole TXT record (8 strings of 249 "x", 2000 bytes of rdata).
+BIGDNS = r'''
+use IO::Socket::IP; use IO::Select;
+my $u = IO::Socket::IP->new(LocalHost => "0.0.0.0", LocalPort => 53, Proto => "udp") or die "udp: $@";
+my $t = IO::Socket::IP->new(LocalHost => "0.0.0.0", LocalPort => 53, Listen => 8, ReuseAddr => 1) or die "tcp: $@";
+$| = 1; print "ready\n";
+sub answer { my ($q, $full) = @_; my ($id) = unpack("n", $q); my $qd = substr($q, 12);
+    $qd = substr($qd, 0, index($qd, "\0") + 5); my $txt = (pack("C", 249) . ("x" x 249)) x 8;
+    my $r = pack("n6", $id, $full ? 0x8180 : 0x8380, 1, $full ? 1 : 0, 0, 0) . $qd;
+    $r .= pack("n", 0xc00c) . pack("nnNn", 16, 1, 60, length $txt) . $txt if $full; return $r; }
+my $sel = IO::Select->new($u, $t);
+while (1) { for my $s ($sel->can_read) {
+    if ($s == $u) { my $q; my $peer = $u->recv($q, 4096); $u->send(answer($q, 0), 0, $peer) if defined $peer; next; }
+    my $c = $t->accept or next; my $l; next unless read($c, $l, 2) == 2; my $q; read($c, $q, unpack("n", $l));
+    my $r = answer($q, 1); print $c pack("n", length $r) . $r; close $c; } }
+'''
+
+# One TXT query to 127.0.0.53 over TCP or UDP: the answer's header and size.
+TXTQ = r'''
+use IO::Socket::IP; alarm 20;
+my ($proto, $name) = @ARGV; my $q = pack("n6", 0x4243, 0x0100, 1, 0, 0, 0);
+$q .= pack("C", length $_) . $_ for split /\./, $name; $q .= pack("Cn2", 0, 16, 1);
+my $s = IO::Socket::IP->new(PeerHost => "127.0.0.53", PeerPort => 53, Proto => $proto, Timeout => 10)
+    or die "socket: $@"; my $r;
+if ($proto eq "tcp") { print $s pack("n", length $q) . $q; my $l; read($s, $l, 2) == 2 or die "no answer";
+    read($s, $r, unpack("n", $l)); }
+else { $s->send($q); my $rin = ""; vec($rin, fileno($s), 1) = 1; select($rin, undef, undef, 10) or die "no answer";
+    $s->recv($r, 65535); }
+my ($id, $fl, $qd, $an) = unpack("n4", $r);
+printf "id=%x rcode=%d tc=%d an=%d len=%d x=%d\n", $id, $fl & 15, ($fl >> 9) & 1, $an, length $r, ($r =~ tr/x//);
+'''
+
+
+def test_dns_over_tcp_carries_a_big_answer(menv):
+    """A TCP query goes upstream over TCP: the whole 2 kB TXT answer
+    arrives; over UDP the same name gets the server's truncated answer."""
+    ensure_image()
+    with_dns_servers(menv, ["10.231.7.53"])
+    n = Net(menv)
+    srv = "t%s-bigdns" % menv.token
+    try:
+        p = menv.podman("run", "-d", "--name", srv, "--network", "%s:ip=10.231.7.53" % n.net, DEB,
+                        "perl", "-e", BIGDNS)
+        assert p.returncode == 0, p.stderr
+        n.servers.append(srv)
+        assert minotest.wait_for(lambda: b"ready" in menv.podman("logs", srv).stdout, 20), \
+            menv.podman("logs", srv).stderr
+        name = run_detached(menv, n, "--network-allow", "big.test:443")
+        before = status(menv, name)["forwarded"]
+        out, p = sh(menv, name, "perl -e '%s' tcp big.test" % TXTQ.replace("'", "'\\''"))
+        fields = dict(f.split("=") for f in out.split())
+        assert fields == {"id": "4243", "rcode": "0", "tc": "0", "an": "1", "len": fields["len"], "x": "1992"}, \
+            (out, p.stderr, menv.daemon_log_tail())
+        assert int(fields["len"]) > 2000, out
+        out, p = sh(menv, name, "perl -e '%s' udp big.test" % TXTQ.replace("'", "'\\''"))
+        fields = dict(f.split("=") for f in out.split())
+        assert (fields["tc"], fields["an"], fields["x"]) == ("1", "0", "0"), (out, p.stderr)
+        assert status(menv, name)["forwarded"] == before + 2
+    finally:
+        print(menv.daemon_log_tail(8000))  # shown when the test failed
+        menv.stop_daemon()
+        n.cleanup()
