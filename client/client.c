@@ -287,6 +287,9 @@ client_connect_or_start(const char *path, bool start, struct mino_error **err)
 	return fd;
 }
 
+static int client_hello_reply(struct client *c, struct mino_error **err);
+static void client_hello_refused(struct client *c, struct mino_error **err);
+
 int
 client_open(bool start, bool verbose, struct client **out, struct mino_error **err)
 {
@@ -306,11 +309,28 @@ client_open(bool start, bool verbose, struct client **out, struct mino_error **e
 	c->backlog = json_array();
 	frame_reader_init(&c->reader, MINO_MAX_HEADER_BYTES, MINO_MAX_BODY_MAX);
 	if (client_hello(c, err) < 0) {
+		client_hello_refused(c, err);
 		client_free(c);
 		return -1;
 	}
 	*out = c;
 	return 0;
+}
+
+/* A hello that could not be written because minod had already refused the
+ * connection (at its client limit it answers and closes at once): its reason
+ * is still in the socket's receive queue, and it replaces the write error. */
+static void
+client_hello_refused(struct client *c, struct mino_error **err)
+{
+	struct mino_error *why = NULL;
+
+	if (*err == NULL || ((*err)->errno_ != EPIPE && (*err)->errno_ != ECONNRESET))
+		return;
+	if (client_hello_reply(c, &why) < 0 && why != NULL) {
+		mino_error_release(err);
+		*err = why;
+	}
 }
 
 void

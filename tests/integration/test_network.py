@@ -219,7 +219,9 @@ def test_denied_names_are_nxdomain_and_never_forwarded(net):
 def test_rotation_follows_dns_without_restart(net):
     e = net.e
     name = run_detached(e, net, "--network-allow", "allowed-srv:8080")
-    out, _ = sh(e, name, connect_cmd("allowed-srv", 8080))
+    # an allowed connect: 10 s, because its own lookup may wait out a slow
+    # aardvark-dns under load (2 s per nameserver) within the timeout
+    out, _ = sh(e, name, connect_cmd("allowed-srv", 8080, secs=10))
     assert out.split() == ["allowed-srv-8080", "OPEN"], out
     old = net.allowed[0]
     assert old != ROTATED_IP
@@ -230,7 +232,7 @@ def test_rotation_follows_dns_without_restart(net):
     # ask until its answer has the new address; every query reaches it (no cache)
     out, _ = sh(e, name, "for i in $(seq 40); do getent ahostsv4 allowed-srv | grep -q '^%s ' && break; "
                 "sleep 0.25; done; getent ahostsv4 allowed-srv | head -n1; %s"
-                % (ROTATED_IP, connect_cmd("allowed-srv", 8080)))
+                % (ROTATED_IP, connect_cmd("allowed-srv", 8080, secs=10)))
     assert out.split()[0] == ROTATED_IP and out.split()[-2:] == ["allowed-srv-8080", "OPEN"], out
 
 
