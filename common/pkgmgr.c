@@ -208,6 +208,27 @@ pkgmgr_argv(const char *const *head, char *const *pkgs)
 	return v;
 }
 
+/* The command line of `kind` from the heads of each package manager, with
+ * pkgs after it; NULL for an unknown one. */
+static char **
+pkgmgr_pick(enum pkgmgr_kind kind, const char *const *apt, const char *const *dnf,
+	const char *const *pacman, const char *const *zypper, char *const *pkgs)
+{
+	switch (kind) {
+	case PKGMGR_APT:
+		return pkgmgr_argv(apt, pkgs);
+	case PKGMGR_DNF:
+		return pkgmgr_argv(dnf, pkgs);
+	case PKGMGR_PACMAN:
+		return pkgmgr_argv(pacman, pkgs);
+	case PKGMGR_ZYPPER:
+		return pkgmgr_argv(zypper, pkgs);
+	case PKGMGR_NONE:
+		break;
+	}
+	return NULL;
+}
+
 char **
 pkgmgr_refresh_argv(enum pkgmgr_kind kind)
 {
@@ -227,19 +248,7 @@ pkgmgr_install_argv(enum pkgmgr_kind kind, char *const *pkgs)
 	static const char *const pacman[] = { "pacman", "-Syu", "--needed", "--noconfirm", NULL };
 	static const char *const zypper[] = { "zypper", "--non-interactive", "install", "--no-recommends", NULL };
 
-	switch (kind) {
-	case PKGMGR_APT:
-		return pkgmgr_argv(apt, pkgs);
-	case PKGMGR_DNF:
-		return pkgmgr_argv(dnf, pkgs);
-	case PKGMGR_PACMAN:
-		return pkgmgr_argv(pacman, pkgs);
-	case PKGMGR_ZYPPER:
-		return pkgmgr_argv(zypper, pkgs);
-	case PKGMGR_NONE:
-		break;
-	}
-	return NULL;
+	return pkgmgr_pick(kind, apt, dnf, pacman, zypper, pkgs);
 }
 
 char **
@@ -252,19 +261,7 @@ pkgmgr_upgrade_argv(enum pkgmgr_kind kind, char *const *pkgs)
 	static const char *const pacman[] = { "pacman", "-Syu", "--needed", "--noconfirm", NULL };
 	static const char *const zypper[] = { "zypper", "--non-interactive", "update", NULL };
 
-	switch (kind) {
-	case PKGMGR_APT:
-		return pkgmgr_argv(apt, pkgs);
-	case PKGMGR_DNF:
-		return pkgmgr_argv(dnf, pkgs);
-	case PKGMGR_PACMAN:
-		return pkgmgr_argv(pacman, pkgs);
-	case PKGMGR_ZYPPER:
-		return pkgmgr_argv(zypper, pkgs);
-	case PKGMGR_NONE:
-		break;
-	}
-	return NULL;
+	return pkgmgr_pick(kind, apt, dnf, pacman, zypper, pkgs);
 }
 
 char **
@@ -275,18 +272,7 @@ pkgmgr_query_argv(enum pkgmgr_kind kind, const char *pkg)
 	static const char *const pacman[] = { "pacman", "-Q", NULL };
 	char *const one[] = { (char *)pkg, NULL };
 
-	switch (kind) {
-	case PKGMGR_APT:
-		return pkgmgr_argv(apt, one);
-	case PKGMGR_DNF:
-	case PKGMGR_ZYPPER:
-		return pkgmgr_argv(rpm, one);
-	case PKGMGR_PACMAN:
-		return pkgmgr_argv(pacman, one);
-	case PKGMGR_NONE:
-		break;
-	}
-	return NULL;
+	return pkgmgr_pick(kind, apt, rpm, pacman, rpm, one);
 }
 
 bool
