@@ -185,8 +185,16 @@ def test_restart_records_never_started_sessions_failed(menv):
                "exit_code": None}
         with open(os.path.join(statedir, "sessions", n + ".json"), "w") as f:
             json.dump(rec, f)
-    stale = os.path.join(menv.runtime, "mino", "run", secrets.token_hex(8))
-    os.makedirs(stale)
+    # The run root is private (0700) when minod makes it; the first minod
+    # may have been killed before it did, so make it as minod would: a
+    # run root open to others is refused, and nothing in it is swept.
+    run_root = menv.runtime
+    for part in ("mino", "run"):
+        run_root = os.path.join(run_root, part)
+        if not os.path.isdir(run_root):
+            os.mkdir(run_root, 0o700)
+    stale = os.path.join(run_root, secrets.token_hex(8))
+    os.mkdir(stale)
     with open(os.path.join(stale, "env"), "wb") as f:
         f.write(b"OLD=1\0")
     menv.start_daemon()
@@ -194,7 +202,7 @@ def test_restart_records_never_started_sessions_failed(menv):
         s = menv.wait_status(n, "failed")
         assert s["error"] == "minod restarted before the container started", s
     assert wait_for(lambda: menv.podman("container", "exists", cid).returncode == 1, 20 * SLOW)
-    assert wait_for(lambda: not os.path.exists(stale), 10 * SLOW)
+    assert wait_for(lambda: not os.path.exists(stale), 10 * SLOW), menv.daemon_log_tail()
 
 
 def test_conmon_killed_is_recorded_lost(menv):
