@@ -36,6 +36,9 @@ struct container {
 	char *id;
 	char *name;
 	char *cidfile;            /* passthrough: where `podman create` writes the id */
+	bool one_step;            /* one `podman run` (container_opts.one_step) */
+	uv_fs_event_t watch;      /* one step: for the cidfile, in minod's state directory */
+	bool watching;
 	enum container_phase phase;
 	struct pty_proc *pp;
 	struct podman_capture *wait;   /* `podman wait --condition=running` */
@@ -51,6 +54,8 @@ struct container {
 
 static void container_unref(struct container *c);
 static void container_create_cb(struct podman_result *res, void *arg);
+static void container_cid_event_cb(uv_fs_event_t *h, const char *filename, int events, int status);
+static int container_spawn(struct container *c, char **args, bool want_stdin, struct mino_error **err);
 static void container_created(struct container *c);
 static void container_defer_cb(uv_timer_t *t);
 static void container_init_cb(struct podman_result *res, void *arg);
@@ -67,6 +72,8 @@ static void container_output(struct pty_proc *pp, enum pty_stream st, const char
 static void container_input_low(struct pty_proc *pp);
 static void container_done(struct pty_proc *pp, int64_t status, int sig);
 static void container_fail(struct container *c, const char *error, bool cancelled);
+static void container_arm_wait(struct container *c);
+static void container_unwatch(struct container *c);
 static void container_finish(struct container *c, const struct container_end *end);
 
 const char *
@@ -134,19 +141,66 @@ container_wants_passthrough(const struct container_opts *o)
 }
 
 /* `podman create --log-driver=passthrough` prints no id (its stdout would
- * be the container's), so it writes it to a --cidfile of minod's. */
+ * be the container's), so it writes it to a --cidfile of minod's.  In one
+ * step the verb becomes `run`, with start's own options. */
 static char **
 container_passthrough_args(struct container *c, char *const *create_args)
 {
 	_cleanup_free_ char *cidopt = NULL;
-	const char *extra[] = { "--log-driver=passthrough", "--label=mino.stdio=passthrough", NULL, NULL };
+	const char *extra[] = { "--log-driver=passthrough", "--label=mino.stdio=passthrough", NULL,
+		"--sig-proxy=false", "--detach-keys=", NULL };
+	char **args;
 
 	c->cidfile = xasprintf("%s/%s.cid", minod.state_dir, c->name);
 	if (unlink(c->cidfile) < 0 && errno != ENOENT)
 		log_warn("container %s: removing a stale %s: %s", c->name, c->cidfile, strerror(errno));
 	cidopt = xasprintf("--cidfile=%s", c->cidfile);
 	extra[2] = cidopt;
-	return container_strv_copy(create_args, extra);
+	if (!c->one_step)
+		extra[3] = NULL;
+	args = container_strv_copy(create_args, extra);
+	if (c->one_step) {
+		free(args[0]);
+		args[0] = xstrdup("run");
+	}
+	return args;
+}
+
+static void
+container_watch_close_cb(uv_handle_t *h)
+{
+	container_unref(h->data);
+}
+
+static void
+container_unwatch(struct container *c)
+{
+	if (!c->watching)
+		return;
+	c->watching = false;
+	uv_fs_event_stop(&c->watch);
+	uv_close((uv_handle_t *)&c->watch, container_watch_close_cb);
+}
+
+/* One step: watches minod's state directory for the cidfile (before the
+ * run, so that its writing is not missed); -1 if it cannot. */
+static int
+container_watch(struct container *c)
+{
+	int r = uv_fs_event_init(minod.loop, &c->watch);
+
+	if (r < 0)
+		return -1;
+	c->watch.data = c;
+	c->refs++; /* held by the watch until closed */
+	c->watching = true;
+	r = uv_fs_event_start(&c->watch, container_cid_event_cb, minod.state_dir, 0);
+	if (r < 0) {
+		log_debug("container %s: watching %s: %s", c->name, minod.state_dir, uv_strerror(r));
+		container_unwatch(c);
+		return -1;
+	}
+	return 0;
 }
 
 /* Runs a podman command for `c` (holding a reference until it answers). */
@@ -192,13 +246,23 @@ container_run(const struct container_opts *o, struct mino_error **err)
 		c->phase = CONTAINER_RUNNING;
 		r = container_attach(c, err);
 	} else {
-		if (container_wants_passthrough(o))
+		bool passthrough = container_wants_passthrough(o);
+
+		c->one_step = passthrough && o->one_step && container_watch(c) == 0;
+		if (passthrough)
 			c->create_args = container_passthrough_args(c, o->create_args);
 		else
 			c->create_args = container_strv_copy(o->create_args, NULL);
 		c->o.stdio = c->cidfile != NULL ? CONTAINER_STDIO_PASSTHROUGH : CONTAINER_STDIO_ATTACH;
-		c->phase = CONTAINER_CREATING;
-		r = container_capture(c, (const char *const *)c->create_args, container_create_cb, NULL, err);
+		if (c->one_step) {
+			c->phase = CONTAINER_STARTING;
+			r = container_spawn(c, container_strv_copy(c->create_args, NULL), true, err);
+			if (r < 0)
+				container_unwatch(c);
+		} else {
+			c->phase = CONTAINER_CREATING;
+			r = container_capture(c, (const char *const *)c->create_args, container_create_cb, NULL, err);
+		}
 	}
 	if (r < 0) {
 		container_unref(c);
@@ -223,25 +287,67 @@ container_parse_id(const struct podman_result *res)
 	return xstrdup(line);
 }
 
-/* Passthrough: the id from the --cidfile (then removed). */
+/* Passthrough: the id from the --cidfile, NULL if it is not (yet) there
+ * whole.  Podman makes the file before the container and writes the id
+ * once it is created: a whole id means the container exists. */
 static char *
-container_read_cidfile(struct container *c)
+container_read_cidfile(struct container *c, bool quiet)
 {
 	struct mino_error *err = NULL;
 	char id[128];
 	ssize_t n;
 
 	n = fs_read_small(c->cidfile, id, sizeof id, 0, &err);
-	(void)unlink(c->cidfile);
 	if (n < 0) {
-		log_warn("container %s: %s", c->name, err->msg);
+		if (!quiet)
+			log_warn("container %s: %s", c->name, err->msg);
 		mino_error_release(&err);
 		return NULL;
 	}
 	id[strcspn(id, "\r\n")] = '\0';
-	if (strlen(id) < 12 || strspn(id, "0123456789abcdef") != strlen(id))
+	if (strlen(id) != 64 || strspn(id, "0123456789abcdef") != 64)
 		return NULL;
+	(void)unlink(c->cidfile);
 	return xstrdup(id);
+}
+
+/* One step: the id is known (the command may be running already). */
+static void
+container_one_step_created(struct container *c)
+{
+	struct mino_error *err = NULL;
+
+	if (c->id != NULL || (c->id = container_read_cidfile(c, true)) == NULL)
+		return;
+	container_unwatch(c);
+	log_debug("container %s: created %.12s (one step)", c->name, c->id);
+	if (c->cancelled) {
+		container_kill(c->id);
+		return;
+	}
+	if (c->abandoned)
+		return;
+	if (c->o.on_created != NULL && c->o.on_created(c, c->id, c->o.owner, &err) < 0) {
+		log_warn("container %s: %s; stopping it", c->name, err->msg);
+		mino_error_release(&err);
+		c->cancelled = true;
+		container_kill(c->id);
+		return;
+	}
+	if (c->pp != NULL)
+		container_arm_wait(c);
+}
+
+static void
+container_cid_event_cb(uv_fs_event_t *h, const char *filename, int events, int status)
+{
+	struct container *c = h->data;
+	const char *base = strrchr(c->cidfile, '/');
+
+	(void)events;
+	if (status < 0 || (filename != NULL && strcmp(filename, base + 1) != 0))
+		return;
+	container_one_step_created(c);
 }
 
 static void
@@ -251,7 +357,7 @@ container_create_cb(struct podman_result *res, void *arg)
 	_cleanup_free_ char *line = NULL;
 
 	if (res->exit_status == 0)
-		c->id = c->cidfile != NULL ? container_read_cidfile(c) : container_parse_id(res);
+		c->id = c->cidfile != NULL ? container_read_cidfile(c, false) : container_parse_id(res);
 	if (c->id == NULL) {
 		line = podman_error_line(res);
 		container_fail(c, line ? line : "podman create failed", false);
@@ -443,17 +549,27 @@ container_stop_timer(struct container *c)
 	uv_close((uv_handle_t *)&c->timer, container_timer_close_cb);
 }
 
+/* `podman wait --condition=running` a moment from now (the start client
+ * runs). */
+static void
+container_arm_wait(struct container *c)
+{
+	if (c->timer_live)
+		return;
+	uv_timer_init(minod.loop, &c->timer);
+	c->timer.data = c;
+	c->timer_live = true;
+	c->refs++; /* held by the timer until closed */
+	uv_timer_start(&c->timer, container_wait_timer_cb, CONTAINER_WAIT_DELAY_MS, 0);
+}
+
 static int
 container_start(struct container *c, struct mino_error **err)
 {
 	c->phase = CONTAINER_STARTING;
 	if (container_spawn(c, podman_start_argv(c->id, c->o.tty || c->o.want_stdin), true, err) < 0)
 		return -1;
-	uv_timer_init(minod.loop, &c->timer);
-	c->timer.data = c;
-	c->timer_live = true;
-	c->refs++; /* held by the timer until closed */
-	uv_timer_start(&c->timer, container_wait_timer_cb, CONTAINER_WAIT_DELAY_MS, 0);
+	container_arm_wait(c);
 	return 0;
 }
 
@@ -520,6 +636,23 @@ container_done(struct pty_proc *pp, int64_t status, int sig)
 	container_stop_timer(c);
 	if (c->wait != NULL)
 		podman_capture_kill(c->wait, SIGKILL);
+	if (c->one_step) {
+		container_one_step_created(c);  /* over before its id was seen */
+		container_unwatch(c);
+		if (c->id == NULL) {
+			/* `podman run` failed before the container was made: its
+			 * own lines went out as the container's stderr, and its
+			 * status (125-127) says so to the owner, as a start's would */
+			if (!end.have_code || end.code < 125 || end.code > 127) {
+				end.started = false;
+				end.error = "podman could not create the container";
+			}
+			end.cancelled = c->cancelled;
+			container_finish(c, &end);
+			container_unref(c);
+			return;
+		}
+	}
 	/* A client that ended before the wait answered: it ran. */
 	if (c->phase == CONTAINER_STARTING && !c->abandoned && !c->cancelled)
 		container_mark_running(c);
@@ -629,6 +762,7 @@ container_cancel(struct container *c)
 	if (c->phase == CONTAINER_ENDED || c->cancelled)
 		return;
 	c->cancelled = true;
+	/* one step with its id not seen yet: killed once it is */
 	if (c->id != NULL && (c->phase == CONTAINER_STARTING || c->phase == CONTAINER_RUNNING))
 		container_kill(c->id);
 }

@@ -4,6 +4,7 @@
  *
  * On the model of pty.h: options, callbacks and an opaque owner.  A run goes
  *   create -> [init -> inspect -> before_start] -> start --attach -> running -> exit
+ * or, for a passthrough run that asks for one_step, `podman run` -> running -> exit.
  * `podman create` gives the container id (on_created: the owner records it
  * before anything runs).  With init_first, `podman init` makes the
  * container's process and namespaces without running anything of the
@@ -64,6 +65,12 @@ struct container_opts {
 	bool want_stdin;          /* non-tty: a pipe for stdin */
 	unsigned rows, cols;
 	bool init_first;          /* `podman init` + inspect, then before_start */
+	/* A passthrough run with nothing to do between create and start: one
+	 * `podman run` instead of `create` + `start` (one podman process
+	 * fewer).  on_created then comes when podman has written the id
+	 * (watched, not polled), which may be after the command began; if it
+	 * fails, the container is killed. */
+	bool one_step;
 	const char *pidfile;      /* init_first: where create's --pidfile writes the pid
 	                           * (read and removed after init, instead of an inspect) */
 	/* -1 stops the run: the container is removed, on_exit(started=false). */

@@ -208,8 +208,10 @@ session_start(struct session *s, struct mino_error **err)
 	/* An attached non-interactive run: its output straight to minod
 	 * (a detached one keeps conmon, so that it survives a minod restart;
 	 * a spare was created with conmon's attach). */
-	if (!s->spec.tty && !s->spec.detach && spare_id == NULL)
+	if (!s->spec.tty && !s->spec.detach && spare_id == NULL) {
 		o.stdio = CONTAINER_STDIO_PASSTHROUGH;
+		o.one_step = !o.init_first;   /* no hook between create and start */
+	}
 	o.rows = s->main.rows;
 	o.cols = s->main.cols;
 	o.owner = s;
@@ -219,6 +221,10 @@ session_start(struct session *s, struct mino_error **err)
 		goto out;
 	session_ref(s); /* held by the run until on_exit */
 	s->main.paused = false;
+	/* One step: answered now, with no container id in the answer; the
+	 * command's output follows it. */
+	if (o.one_step && !s->reply_when_running)
+		session_answer_create(s);
 	notify_status();
 	r = 0;
 out:

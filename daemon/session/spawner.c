@@ -1,10 +1,12 @@
 /* spawner.c: a running session's exec spawner (session.h; issue 14).
  *
  * Once the container runs (or is re-adopted after a restart), minod makes
- * a SOCK_SEQPACKET socketpair and hands one end to
+ * a SOCK_SEQPACKET socketpair and, SPAWNER_DELAY_MS later or at the first
+ * exec if that is sooner, hands one end to
  *   podman exec -d --preserve-fds=1 CONTAINER /run/mino-entry --spawner-fd 3
  * (daemon/entry/entry-spawn.c).  That is the only `podman exec` the session
- * pays for; each exec then costs a socketpair, one OPEN message with one
+ * pays for (and a session over before the delay, a `mino run -- make`, pays
+ * none: twenty short runs at once are not twenty more podman processes); each exec then costs a socketpair, one OPEN message with one
  * end of it, and a local `mino-entry --spawn-client` on the exec's PTY or
  * pipes in the place `podman exec` had (entry-client.c).  The client falls
  * back to the `podman exec` command line itself if the spawner is gone
@@ -33,9 +35,15 @@
 #include "spawn-proto.h"
 #include "xalloc.h"
 
-/* STARTING -> READY (HELLO seen) -> DEAD; STARTING -> DEAD.  Execs are
- * handed over in STARTING too: they wait in the channel for the spawner. */
+/* A session's spawner is launched this long after its container runs
+ * (sooner at its first exec). */
+#define SPAWNER_DELAY_MS 500
+
+/* PENDING -> STARTING -> READY (HELLO seen) -> DEAD; PENDING or STARTING
+ * -> DEAD.  Execs are handed over in STARTING too: they wait in the
+ * channel for the spawner (an exec in PENDING launches it first). */
 enum spawner_state {
+	SPAWNER_PENDING,        /* the channel exists; its podman exec is not run yet */
 	SPAWNER_STARTING,
 	SPAWNER_READY,
 	SPAWNER_DEAD,           /* the channel closed: podman exec from now on */
@@ -44,8 +52,10 @@ enum spawner_state {
 struct session_spawner {
 	struct session *s;      /* not a reference: s owns us */
 	int fd;                 /* our end of the control channel */
+	int peer;               /* PENDING: the end the spawner gets, else -1 */
 	uv_poll_t poll;
-	bool polling;           /* `poll` initialised */
+	uv_timer_t delay;       /* PENDING: when to launch it */
+	unsigned handles;       /* poll and delay, until closed */
 	enum spawner_state state;
 	int pid;                /* in the container, from HELLO */
 	struct spawner_launch *launch;
@@ -60,6 +70,7 @@ struct spawner_launch {
 static void spawner_launch_exit(uv_process_t *p, int64_t status, int sig);
 static void spawner_poll_cb(uv_poll_t *h, int status, int events);
 static void spawner_set_state(struct session_spawner *sp, enum spawner_state to, const char *why);
+static void spawner_launch_now(struct session_spawner *sp);
 
 static bool
 spawner_disabled(void)
@@ -128,11 +139,36 @@ spawner_launch(struct session_spawner *sp, int peer, struct mino_error **err)
 	return 0;
 }
 
+static void
+spawner_delay_cb(uv_timer_t *t)
+{
+	spawner_launch_now(t->data);
+}
+
+/* PENDING -> STARTING: the podman exec, with the channel's other end. */
+static void
+spawner_launch_now(struct session_spawner *sp)
+{
+	struct mino_error *err = NULL;
+	int peer = sp->peer;
+
+	if (sp->state != SPAWNER_PENDING)
+		return;
+	uv_timer_stop(&sp->delay);
+	sp->peer = -1;
+	sp->state = SPAWNER_STARTING;
+	if (spawner_launch(sp, peer, &err) < 0) {
+		log_warn("session %s: no exec spawner: %s", sp->s->spec.name, err->msg);
+		mino_error_release(&err);
+		spawner_set_state(sp, SPAWNER_DEAD, NULL);
+	}
+	close(peer);    /* podman, then the spawner, hold it now */
+}
+
 void
 session_spawner_start(struct session *s)
 {
 	struct session_spawner *sp;
-	struct mino_error *err = NULL;
 	int p[2];
 
 	if (s->spawner != NULL || s->container_id == NULL || minod.podman_path == NULL ||
@@ -145,20 +181,16 @@ session_spawner_start(struct session *s)
 	sp = xcalloc(1, sizeof *sp);
 	sp->s = s;
 	sp->fd = p[0];
+	sp->peer = p[1];
 	sp->pid = -1;
+	sp->state = SPAWNER_PENDING;
 	s->spawner = sp;
-	if (spawner_launch(sp, p[1], &err) < 0) {
-		close(p[1]);
-		log_warn("session %s: no exec spawner: %s", s->spec.name, err->msg);
-		mino_error_release(&err);
-		spawner_set_state(sp, SPAWNER_DEAD, NULL);
-		return;
-	}
-	close(p[1]);    /* podman, then the spawner, hold it now */
 	uv_poll_init(minod.loop, &sp->poll, sp->fd);
-	sp->poll.data = sp;
-	sp->polling = true;
+	uv_timer_init(minod.loop, &sp->delay);
+	sp->poll.data = sp->delay.data = sp;
+	sp->handles = 2;
 	uv_poll_start(&sp->poll, UV_READABLE | UV_DISCONNECT, spawner_poll_cb);
+	uv_timer_start(&sp->delay, spawner_delay_cb, SPAWNER_DELAY_MS, 0);
 }
 
 /* Drops every message but HELLO (closing any fds that came along). */
@@ -219,11 +251,15 @@ spawner_poll_cb(uv_poll_t *h, int status, int events)
 }
 
 static void
-spawner_poll_close_cb(uv_handle_t *h)
+spawner_handle_close_cb(uv_handle_t *h)
 {
 	struct session_spawner *sp = h->data;
 
+	if (--sp->handles > 0)
+		return;
 	close(sp->fd);
+	if (sp->peer >= 0)
+		close(sp->peer);
 	free(sp);
 }
 
@@ -240,8 +276,8 @@ spawner_set_state(struct session_spawner *sp, enum spawner_state to, const char 
 	}
 	if (why != NULL)
 		log_info("session %s: exec spawner gone (%s); execs use podman exec", sp->s->spec.name, why);
-	if (sp->polling)
-		uv_poll_stop(&sp->poll);
+	uv_poll_stop(&sp->poll);
+	uv_timer_stop(&sp->delay);
 }
 
 void
@@ -259,12 +295,8 @@ session_spawner_close(struct session *s)
 		if (minod.shutting_down)
 			uv_close((uv_handle_t *)&sp->launch->proc, spawner_launch_close_cb);
 	}
-	if (sp->polling) {
-		uv_close((uv_handle_t *)&sp->poll, spawner_poll_close_cb);
-		return;
-	}
-	close(sp->fd);
-	free(sp);
+	uv_close((uv_handle_t *)&sp->poll, spawner_handle_close_cb);
+	uv_close((uv_handle_t *)&sp->delay, spawner_handle_close_cb);
 }
 
 int
@@ -282,7 +314,10 @@ session_spawner_open(struct session *s, int *client_fd)
 	int p[2];
 	ssize_t n;
 
-	if (sp == NULL || sp->state == SPAWNER_DEAD)
+	if (sp == NULL)
+		return 0;
+	spawner_launch_now(sp);     /* an exec before the delay is over */
+	if (sp->state == SPAWNER_DEAD)
 		return 0;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, p) < 0) {
 		log_warn("session %s: exec channel: socketpair: %s", s->spec.name, strerror(errno));

@@ -6,6 +6,7 @@ a new one."""
 
 import os
 import signal
+import time
 
 import pexpect
 import pytest
@@ -152,8 +153,9 @@ def test_stopped_spawner_mid_request_falls_back(menv):
     # A spawner that cannot answer (stopped) and then dies with the exec's
     # request queued: the client runs the exec through podman itself.
     name = start(menv)
+    # launched half a second after the container runs
+    assert wait_for(lambda: len(spawners(menv, name)) == 1, 20)
     pids = spawners(menv, name)
-    assert len(pids) == 1, pids
     os.kill(pids[0], signal.SIGSTOP)
     proc = menv.mino_popen("exec", name, "--", "sh", "-c", "echo queued; exit 5")
     # minod has handed this exec to the (stopped) spawner
@@ -178,3 +180,16 @@ def test_spawner_reestablished_after_minod_restart(menv):
     p = menv.mino("exec", name, "--", "sh", "-c", "echo readopted")
     assert (p.returncode, p.stdout) == (0, b"readopted\n"), p.stderr
     assert len(spawners(menv, name)) == 1
+
+
+def test_short_session_launches_no_spawner(menv):
+    # A run over before the spawner's delay pays no podman exec for it
+    # (once launched at its end, it failed with podman's 125: "did not start").
+    name = menv.name("short")
+    p = menv.mino("run", "-n", name, "--", "true")
+    assert p.returncode == 0, p.stderr
+    menv.wait_status(name, "exited")
+    time.sleep(1.5)
+    log = open(menv.daemon_log, "rb").read().decode(errors="replace")
+    assert "session %s: running" % name in log, log[-3000:]
+    assert not [l for l in log.splitlines() if name in l and "spawner" in l], log[-3000:]
