@@ -19,6 +19,9 @@
 #define CONTAINER_HANGUP_GRACE_MS 3000
 #define CONTAINER_ATTACH_ATTEMPTS 3
 #define CONTAINER_WAIT_DELAY_MS 50
+/* One step: its pidfile says it runs; `podman wait` only if that has not
+ * been seen by then (an inotify queue overflow). */
+#define CONTAINER_ONE_STEP_WAIT_MS 3000
 
 enum container_phase {
 	CONTAINER_CREATING,
@@ -37,6 +40,7 @@ struct container {
 	char *name;
 	char *cidfile;            /* passthrough: where `podman create` writes the id */
 	bool one_step;            /* one `podman run` (container_opts.one_step) */
+	bool pid_seen;            /* one step: its pidfile was written (it runs) */
 	uv_fs_event_t watch;      /* one step: for the cidfile, in minod's state directory */
 	bool watching;
 	enum container_phase phase;
@@ -65,7 +69,6 @@ static int container_read_pidfile(const char *path);
 static void container_wait_cb(struct podman_result *res, void *arg);
 static void container_state_cb(struct podman_result *res, void *arg);
 static void container_conmon_cb(struct podman_result *res, void *arg);
-static void container_quiet_cb(struct podman_result *res, void *arg);
 static int container_start(struct container *c, struct mino_error **err);
 static int container_attach(struct container *c, struct mino_error **err);
 static void container_output(struct pty_proc *pp, enum pty_stream st, const char *data, size_t len);
@@ -73,6 +76,7 @@ static void container_input_low(struct pty_proc *pp);
 static void container_done(struct pty_proc *pp, int64_t status, int sig);
 static void container_fail(struct container *c, const char *error, bool cancelled);
 static void container_arm_wait(struct container *c);
+static void container_mark_running(struct container *c);
 static void container_unwatch(struct container *c);
 static void container_finish(struct container *c, const struct container_end *end);
 
@@ -102,6 +106,8 @@ container_unref(struct container *c)
 	podman_argv_free(c->create_args);
 	if (c->cidfile != NULL)
 		(void)unlink(c->cidfile);
+	if (c->one_step && c->pidfile != NULL)
+		(void)unlink(c->pidfile);
 	free(c->cidfile);
 	free(c->pidfile);
 	free(c->id);
@@ -147,8 +153,9 @@ static char **
 container_passthrough_args(struct container *c, char *const *create_args)
 {
 	_cleanup_free_ char *cidopt = NULL;
+	_cleanup_free_ char *pidopt = NULL;
 	const char *extra[] = { "--log-driver=passthrough", "--label=mino.stdio=passthrough", NULL,
-		"--sig-proxy=false", "--detach-keys=", NULL };
+		"--sig-proxy=false", "--detach-keys=", NULL, NULL };
 	char **args;
 
 	c->cidfile = xasprintf("%s/%s.cid", minod.state_dir, c->name);
@@ -156,8 +163,16 @@ container_passthrough_args(struct container *c, char *const *create_args)
 		log_warn("container %s: removing a stale %s: %s", c->name, c->cidfile, strerror(errno));
 	cidopt = xasprintf("--cidfile=%s", c->cidfile);
 	extra[2] = cidopt;
-	if (!c->one_step)
+	if (!c->one_step) {
 		extra[3] = NULL;
+	} else {
+		/* written when the container's process is made: it runs */
+		free(c->pidfile);
+		c->pidfile = xasprintf("%s/%s.pid", minod.state_dir, c->name);
+		(void)unlink(c->pidfile);
+		pidopt = xasprintf("--pidfile=%s", c->pidfile);
+		extra[5] = pidopt;
+	}
 	args = container_strv_copy(create_args, extra);
 	if (c->one_step) {
 		free(args[0]);
@@ -319,7 +334,8 @@ container_one_step_created(struct container *c)
 
 	if (c->id != NULL || (c->id = container_read_cidfile(c, true)) == NULL)
 		return;
-	container_unwatch(c);
+	if (c->pid_seen)
+		container_unwatch(c);
 	log_debug("container %s: created %.12s (one step)", c->name, c->id);
 	if (c->cancelled) {
 		container_kill(c->id);
@@ -334,20 +350,44 @@ container_one_step_created(struct container *c)
 		container_kill(c->id);
 		return;
 	}
-	if (c->pp != NULL)
+	if (c->pp == NULL)
+		return;
+	if (c->pid_seen)
+		container_mark_running(c);
+	else
 		container_arm_wait(c);
+}
+
+/* One step: the pidfile is written once the container's process exists,
+ * right before podman starts it. */
+static void
+container_one_step_pid(struct container *c)
+{
+	if (c->pid_seen || c->pp == NULL || container_read_pidfile(c->pidfile) <= 0)
+		return;
+	c->pid_seen = true;   /* the file stays until the run ends: conmon reads it back */
+	if (c->id != NULL)
+		container_unwatch(c);
+	if (c->id == NULL)
+		container_one_step_created(c);  /* marks it running once the id is there */
+	else if (!c->cancelled && !c->abandoned)
+		container_mark_running(c);
 }
 
 static void
 container_cid_event_cb(uv_fs_event_t *h, const char *filename, int events, int status)
 {
 	struct container *c = h->data;
-	const char *base = strrchr(c->cidfile, '/');
+	const char *cid = strrchr(c->cidfile, '/') + 1;
+	const char *pid = strrchr(c->pidfile, '/') + 1;
 
 	(void)events;
-	if (status < 0 || (filename != NULL && strcmp(filename, base + 1) != 0))
+	if (status < 0)
 		return;
-	container_one_step_created(c);
+	if (filename == NULL || strcmp(filename, cid) == 0)
+		container_one_step_created(c);
+	if (filename == NULL || strcmp(filename, pid) == 0)
+		container_one_step_pid(c);
 }
 
 static void
@@ -554,13 +594,14 @@ container_stop_timer(struct container *c)
 static void
 container_arm_wait(struct container *c)
 {
-	if (c->timer_live)
+	if (c->timer_live || c->phase != CONTAINER_STARTING)
 		return;
 	uv_timer_init(minod.loop, &c->timer);
 	c->timer.data = c;
 	c->timer_live = true;
 	c->refs++; /* held by the timer until closed */
-	uv_timer_start(&c->timer, container_wait_timer_cb, CONTAINER_WAIT_DELAY_MS, 0);
+	uv_timer_start(&c->timer, container_wait_timer_cb,
+	    c->one_step ? CONTAINER_ONE_STEP_WAIT_MS : CONTAINER_WAIT_DELAY_MS, 0);
 }
 
 static int
@@ -779,36 +820,103 @@ container_abandon(struct container *c)
 
 /* ---------- by id ---------- */
 
+/* Removals are coalesced while one runs: a lone removal starts at once,
+ * and those asked for meanwhile go together in the next `podman rm`, so
+ * twenty sessions that end together cost a few podman processes, not
+ * twenty.  Each caller's `done` gets the shared result. */
+struct container_rm_req {
+	char *id;
+	podman_done_cb done;
+	void *arg;
+};
+
+struct container_rm_batch {
+	struct container_rm_req *v;
+	size_t n, cap;
+};
+
+static struct container_rm_batch rm_waiting;
+static bool rm_running;
+
+static void container_rm_flush(void);
+
 static void
-container_quiet_cb(struct podman_result *res, void *arg)
+container_rm_batch_free(struct container_rm_batch *b)
 {
-	char *what = arg;
-	_cleanup_free_ char *line = NULL;
+	for (size_t i = 0; i < b->n; i++)
+		free(b->v[i].id);
+	free(b->v);
+	free(b);
+}
+
+static void
+container_rm_answer(struct container_rm_batch *b, struct podman_result *res)
+{
+	for (size_t i = 0; i < b->n; i++)
+		if (b->v[i].done != NULL)
+			b->v[i].done(res, b->v[i].arg);
+		else if (res->exit_status != 0)
+			log_debug("podman rm %.12s: failed", b->v[i].id);
+}
+
+static void
+container_rm_cb(struct podman_result *res, void *arg)
+{
+	struct container_rm_batch *b = arg;
 
 	if (res->exit_status != 0) {
-		line = podman_error_line(res);
-		log_debug("podman %s: %s", what, line ? line : "failed");
+		_cleanup_free_ char *line = podman_error_line(res);
+
+		log_debug("podman rm of %zu container(s): %s", b->n, line ? line : "failed");
 	}
-	free(what);
+	container_rm_answer(b, res);
+	container_rm_batch_free(b);
+	rm_running = false;
+	container_rm_flush();
+}
+
+static void
+container_rm_flush(void)
+{
+	struct container_rm_batch *b;
+	struct podman_result failed = { .exit_status = -1 };
+	struct mino_error *err = NULL;
+	const char **argv;
+
+	if (rm_running || rm_waiting.n == 0)
+		return;
+	b = xmalloc(sizeof *b);
+	*b = rm_waiting;
+	memset(&rm_waiting, 0, sizeof rm_waiting);
+	argv = xcalloc(b->n + 5, sizeof *argv);
+	argv[0] = "rm";
+	argv[1] = "-f";
+	argv[2] = "-t";
+	argv[3] = "0";
+	for (size_t i = 0; i < b->n; i++)
+		argv[4 + i] = b->v[i].id;
+	if (podman_capture(argv, container_rm_cb, b, &err) == 0) {
+		rm_running = true;
+	} else {
+		log_warn("removing %zu container(s): %s", b->n, err->msg);
+		mino_error_release(&err);
+		container_rm_answer(b, &failed);
+		container_rm_batch_free(b);
+	}
+	free(argv);
 }
 
 void
 container_remove(const char *id, podman_done_cb done, void *arg)
 {
-	const char *argv[] = { "rm", "-f", "-t", "0", id, NULL };
-	struct mino_error *err = NULL;
-	char *what = NULL;
+	struct container_rm_batch *w = &rm_waiting;
 
-	if (done == NULL) {
-		what = xasprintf("rm %.12s", id);
-		done = container_quiet_cb;
-		arg = what;
+	if (w->n == w->cap) {
+		w->cap = w->cap ? 2 * w->cap : 8;
+		w->v = xreallocarray(w->v, w->cap, sizeof *w->v);
 	}
-	if (podman_capture(argv, done, arg, &err) < 0) {
-		log_warn("removing container %.12s: %s", id, err->msg);
-		mino_error_release(&err);
-		free(what);
-	}
+	w->v[w->n++] = (struct container_rm_req){ .id = xstrdup(id), .done = done, .arg = arg };
+	container_rm_flush();
 }
 
 void

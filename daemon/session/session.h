@@ -245,7 +245,7 @@ int session_exec_start(struct session *s, struct conn *c, char **cmd, char **env
 const char *session_exec_via(const struct session *s, unsigned exec_id);
 
 /* The exec spawner (spawner.c): made when the container runs (or is
- * re-adopted), launched half a second later or at the first exec, closed
+ * re-adopted), launched five seconds later or at its first exec, closed
  * when the session ends.  session_spawner_open: 1 and
  * *client_fd (the client's fd 3; the caller closes its copy) if this exec
  * can go through it, 0 for podman exec. */

@@ -37,7 +37,7 @@
 
 /* A session's spawner is launched this long after its container runs
  * (sooner at its first exec). */
-#define SPAWNER_DELAY_MS 500
+#define SPAWNER_DELAY_MS 5000
 
 /* PENDING -> STARTING -> READY (HELLO seen) -> DEAD; PENDING or STARTING
  * -> DEAD.  Execs are handed over in STARTING too: they wait in the

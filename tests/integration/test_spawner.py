@@ -153,7 +153,7 @@ def test_stopped_spawner_mid_request_falls_back(menv):
     # A spawner that cannot answer (stopped) and then dies with the exec's
     # request queued: the client runs the exec through podman itself.
     name = start(menv)
-    # launched half a second after the container runs
+    # launched five seconds after the container runs
     assert wait_for(lambda: len(spawners(menv, name)) == 1, 20)
     pids = spawners(menv, name)
     os.kill(pids[0], signal.SIGSTOP)
