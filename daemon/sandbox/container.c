@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "container.h"
 #include "fsutil.h"
 #include "log.h"
@@ -22,6 +23,9 @@
 /* One step: its pidfile says it runs; `podman wait` only if that has not
  * been seen by then (an inotify queue overflow). */
 #define CONTAINER_ONE_STEP_WAIT_MS 3000
+/* One step: what `podman run` prints before the container runs is its
+ * own (an error), held back from the owner up to this much. */
+#define CONTAINER_HELD_MAX (64 * 1024)
 
 enum container_phase {
 	CONTAINER_CREATING,
@@ -41,6 +45,7 @@ struct container {
 	char *cidfile;            /* passthrough: where `podman create` writes the id */
 	bool one_step;            /* one `podman run` (container_opts.one_step) */
 	bool pid_seen;            /* one step: its pidfile was written (it runs) */
+	struct buf held_out, held_err; /* one step, until pid_seen: podman's own lines */
 	uv_fs_event_t watch;      /* one step: for the cidfile, in minod's state directory */
 	bool watching;
 	enum container_phase phase;
@@ -77,6 +82,7 @@ static void container_done(struct pty_proc *pp, int64_t status, int sig);
 static void container_fail(struct container *c, const char *error, bool cancelled);
 static void container_arm_wait(struct container *c);
 static void container_mark_running(struct container *c);
+static void container_release_held(struct container *c);
 static void container_unwatch(struct container *c);
 static void container_finish(struct container *c, const struct container_end *end);
 
@@ -108,6 +114,8 @@ container_unref(struct container *c)
 		(void)unlink(c->cidfile);
 	if (c->one_step && c->pidfile != NULL)
 		(void)unlink(c->pidfile);
+	buf_free(&c->held_out);
+	buf_free(&c->held_err);
 	free(c->cidfile);
 	free(c->pidfile);
 	free(c->id);
@@ -363,9 +371,12 @@ container_one_step_created(struct container *c)
 static void
 container_one_step_pid(struct container *c)
 {
-	if (c->pid_seen || c->pp == NULL || container_read_pidfile(c->pidfile) <= 0)
+	if (c->pid_seen || container_read_pidfile(c->pidfile) <= 0)
 		return;
 	c->pid_seen = true;   /* the file stays until the run ends: conmon reads it back */
+	container_release_held(c);
+	if (c->pp == NULL)
+		return;         /* seen at its end */
 	if (c->id != NULL)
 		container_unwatch(c);
 	if (c->id == NULL)
@@ -649,12 +660,41 @@ container_wait_cb(struct podman_result *res, void *arg)
 }
 
 static void
+container_pass_output(struct container *c, enum pty_stream st, const char *data, size_t len)
+{
+	if (!c->abandoned && c->o.on_output != NULL && len > 0)
+		c->o.on_output(c, st, data, len, c->o.owner);
+}
+
+/* One step: it runs (or podman said too much to be an error): what was
+ * held goes to the owner. */
+static void
+container_release_held(struct container *c)
+{
+	container_pass_output(c, PTY_STREAM_STDOUT, c->held_out.data, c->held_out.len);
+	container_pass_output(c, PTY_STREAM_STDERR, c->held_err.data, c->held_err.len);
+	buf_free(&c->held_out);
+	buf_free(&c->held_err);
+}
+
+static void
 container_output(struct pty_proc *pp, enum pty_stream st, const char *data, size_t len)
 {
 	struct container *c = pty_proc_data(pp);
+	struct buf *held = st == PTY_STREAM_STDERR ? &c->held_err : &c->held_out;
 
-	if (!c->abandoned && c->o.on_output != NULL)
-		c->o.on_output(c, st, data, len, c->o.owner);
+	if (c->one_step && !c->pid_seen) {
+		container_one_step_pid(c);      /* its inotify event may come later */
+		if (!c->pid_seen && c->held_out.len + c->held_err.len + len <= CONTAINER_HELD_MAX) {
+			buf_append(held, data, len);
+			return;
+		}
+		if (!c->pid_seen) {
+			c->pid_seen = true;     /* not podman's error: too long */
+			container_release_held(c);
+		}
+	}
+	container_pass_output(c, st, data, len);
 }
 
 static void
@@ -678,18 +718,16 @@ container_done(struct pty_proc *pp, int64_t status, int sig)
 	if (c->wait != NULL)
 		podman_capture_kill(c->wait, SIGKILL);
 	if (c->one_step) {
-		container_one_step_created(c);  /* over before its id was seen */
+		container_one_step_created(c);  /* over before its events were seen */
+		container_one_step_pid(c);
 		container_unwatch(c);
-		if (c->id == NULL) {
-			/* `podman run` failed before the container was made: its
-			 * own lines went out as the container's stderr, and its
-			 * status (125-127) says so to the owner, as a start's would */
-			if (!end.have_code || end.code < 125 || end.code > 127) {
-				end.started = false;
-				end.error = "podman could not create the container";
-			}
-			end.cancelled = c->cancelled;
-			container_finish(c, &end);
+		if (!c->pid_seen) {
+			/* `podman run` failed before the container ran: what it
+			 * printed is its error, as a create's would be */
+			_cleanup_free_ char *line = c->held_err.len == 0 ? NULL :
+			    podman_error_line_in(c->held_err.data, c->held_err.len, false);
+
+			container_fail(c, line != NULL ? line : "podman could not run the container", c->cancelled);
 			container_unref(c);
 			return;
 		}

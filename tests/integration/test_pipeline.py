@@ -218,3 +218,66 @@ def test_conmon_killed_is_recorded_lost(menv):
     assert s["error"] == "lost: conmon died", s
     assert s["exit_code"] is None, s
     assert wait_for(lambda: menv.podman("container", "exists", cid).returncode == 1, 20 * SLOW)
+
+
+def podman_logging_path(menv):
+    """A PATH whose `podman` logs each command line (one per line, the
+    verb first) to a file, then runs the real podman."""
+    import shutil
+    real = shutil.which("podman")
+    d = os.path.join(menv.root, "podman-log")
+    os.mkdir(d)
+    log = os.path.join(d, "calls")
+    with open(os.path.join(d, "podman"), "w") as f:
+        f.write("#!/bin/sh\nprintf '%%s\\n' \"$*\" >> %s\nexec %s \"$@\"\n" % (log, real))
+    os.chmod(os.path.join(d, "podman"), 0o755)
+    return d + ":" + menv.env["PATH"], log
+
+
+def test_attached_pipe_run_is_one_podman_process(menv):
+    """An attached non-tty run with nothing between create and start is one
+    `podman run` (no create, start or wait); podman's own error before the
+    container runs is the session's one-line error, not output; the
+    containers of runs that end together are removed, each once."""
+    path, log = podman_logging_path(menv)
+    menv.stop_daemon()
+    menv.start_daemon(env={"PATH": path})
+    name = menv.name("one")
+    p = menv.mino("run", "-n", name, "--", "sh", "-c", "echo out; echo err >&2; exit 3")
+    assert (p.returncode, p.stdout, p.stderr) == (3, b"out\n", b"err\n")
+    calls = [l.split() for l in open(log).read().splitlines() if "mino-" + name in l]
+    assert [c[0] for c in calls] == ["run"], calls
+    assert "--log-driver=passthrough" in calls[0] and "--sig-proxy=false" in calls[0], calls
+    s = menv.session(name)
+    assert s["status"] == "exited" and s["exit_code"] == 3, s
+    cid = s["container_id"]
+    assert len(cid) == 64 and all(ch in "0123456789abcdef" for ch in cid), s
+    assert wait_for(lambda: any(l.startswith("rm ") and cid in l for l in open(log).read().splitlines()),
+                    20 * SLOW), open(log).read()
+    # podman's own failure (a name in use by a container not ours): one line
+    victim = menv.name("taken")
+    r = menv.podman("create", "--name", "mino-" + victim, "--network=none",
+                    "localhost/mino-busybox:latest", "true")
+    assert r.returncode == 0, r.stderr
+    vid = r.stdout.decode().strip()
+    try:
+        p = menv.mino("run", "-n", victim, "--", "echo", "never")
+        assert p.returncode != 0 and p.stdout == b"", (p.returncode, p.stdout)
+        assert is_one_line_error(p.stderr) and b"already in use" in p.stderr, p.stderr
+        assert menv.podman("container", "exists", vid).returncode == 0
+    finally:
+        menv.podman("rm", "-f", vid)
+    # eight at once: every container removed, each by exactly one rm
+    names = [menv.name("many%d" % i) for i in range(8)]
+    procs = [menv.mino_popen("run", "-n", n, "--", "true") for n in names]
+    for pr in procs:
+        pr.communicate(timeout=120 * SLOW)
+        assert pr.returncode == 0
+    ids = [menv.session(n)["container_id"] for n in names]
+
+    def removed():
+        rms = [l for l in open(log).read().splitlines() if l.startswith("rm ")]
+        return all(sum(i in l for l in rms) == 1 for i in ids)
+    assert wait_for(removed, 30 * SLOW), open(log).read()
+    assert wait_for(lambda: not any(menv.podman("container", "exists", i).returncode == 0 for i in ids),
+                    20 * SLOW)
