@@ -343,6 +343,7 @@ sessions_shutdown(void (*done)(void))
 	cache_gc_stop();
 	spare_shutdown();
 	session_io_stall_stop();
+	transcript_stop_timer();
 	mino_make_error(&err, MINO_E_SHUTTING_DOWN, 0, "minod is stopping");
 	TAILQ_FOREACH(s, &session_all, link)
 		session_abandon(s, err);

@@ -204,6 +204,16 @@ transcript_close(struct transcript *t)
 }
 
 void
+transcript_stop_timer(void)
+{
+	if (!transcript_timer_on)
+		return;
+	transcript_timer_on = false;
+	uv_timer_stop(&transcript_timer);
+	uv_close((uv_handle_t *)&transcript_timer, NULL);
+}
+
+void
 transcript_remove(const char *name)
 {
 	_cleanup_free_ char *p = state_path("logs", name, ".log");

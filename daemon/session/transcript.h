@@ -18,6 +18,8 @@ void transcript_write(struct transcript *t, const char *data, size_t len);
 /* Writes what is batched in memory to the file (before reading it). */
 void transcript_flush(struct transcript *t);
 void transcript_close(struct transcript *t);
+/* minod is stopping: the flush timer goes (transcripts still open are flushed at their close). */
+void transcript_stop_timer(void);
 void transcript_remove(const char *name);
 
 /* The last `lines` lines (0 = all) of both files, at most `max` bytes (the
