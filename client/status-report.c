@@ -108,6 +108,32 @@ status_report_minod(struct status_report *r, json_t *st)
 			NULL);
 }
 
+/* The live credentials of running sessions, one line per identity (no
+ * secret: who, until when, which sessions). */
+static void
+status_report_live_credentials(struct status_report *r, json_t *st)
+{
+	json_t *list = json_object_get(st, "credentials"), *e, *name;
+	size_t i, j;
+
+	json_array_foreach(list, i, e) {
+		_cleanup_free_ char *label = xasprintf("live %s credentials", status_report_str(e, "provider", "?"));
+		const char *err = status_report_str(e, "last_error", NULL);
+		char *sessions = xstrdup(""), *t;
+
+		json_array_foreach(json_object_get(e, "sessions"), j, name) {
+			t = xasprintf("%s%s%s", sessions, j > 0 ? "," : "", json_string_value(name));
+			free(sessions);
+			sessions = t;
+		}
+		status_report_add(r, label, err != NULL ? PREREQ_WARN : PREREQ_OK, false,
+			xasprintf("%s, expires %s, next refresh %s, sessions %s", status_report_str(e, "identity", "?"),
+				status_report_str(e, "expires", "never"), status_report_str(e, "next_refresh", "-"), sessions),
+			err != NULL ? xasprintf("the last refresh failed: %s", err) : NULL);
+		free(sessions);
+	}
+}
+
 static void
 status_report_base_image(struct status_report *r, json_t *st)
 {
@@ -214,6 +240,7 @@ status_report_daemon(struct status_report *r, bool verbose)
 			if (json_string_value(json_object_get(st, "audit_log")) != NULL)
 				r->audit_log = xstrdup(json_string_value(json_object_get(st, "audit_log")));
 			status_report_minod(r, st);
+			status_report_live_credentials(r, st);
 			status_report_base_image(r, st);
 			status_report_images(r, c);
 			status_report_caches(r, c);

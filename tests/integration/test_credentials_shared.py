@@ -70,6 +70,11 @@ def test_sessions_of_one_identity_share_one_refresh_timer(menv, sts):
     assert len(st) == 1 and st[0]["provider"] == "aws" and sorted(st[0]["sessions"]) == sorted([a, b]), st
     assert st[0]["source"] == "environment" and st[0]["expires"].endswith("Z") and st[0]["next_refresh"], st
     assert sts.secret not in json.dumps(st)
+    # mino status says the same, a line per identity, without a secret
+    p = menv.mino("status")
+    lines = [l for l in p.stdout.decode().splitlines() if "live aws credentials" in l]
+    assert len(lines) == 1 and a in lines[0] and b in lines[0] and "next refresh" in lines[0], p.stdout
+    assert sts.secret.encode() not in p.stdout + p.stderr
 
     def shared_keys():
         by_key = {}
