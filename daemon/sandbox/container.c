@@ -9,6 +9,7 @@
 
 #include "buf.h"
 #include "container.h"
+#include "container-int.h"
 #include "fsutil.h"
 #include "log.h"
 #include "minod.h"
@@ -17,60 +18,13 @@
 #include "strv.h"
 #include "xalloc.h"
 
-#define CONTAINER_HANGUP_GRACE_MS 3000
-#define CONTAINER_ATTACH_ATTEMPTS 3
-#define CONTAINER_WAIT_DELAY_MS 50
-/* One step: its pidfile says it runs; `podman wait` only if that has not
- * been seen by then (an inotify queue overflow). */
-#define CONTAINER_ONE_STEP_WAIT_MS 3000
-/* One step: what `podman run` prints before the container runs is its
- * own (an error), held back from the owner up to this much. */
-#define CONTAINER_HELD_MAX (64 * 1024)
-
-enum container_phase {
-	CONTAINER_CREATING,
-	CONTAINER_INITIALIZING,
-	CONTAINER_STARTING,       /* `podman start --attach` runs, not yet running */
-	CONTAINER_RUNNING,
-	CONTAINER_ENDED,
-};
-
-struct container {
-	unsigned refs;            /* the run itself, each capture and the attach client */
-	struct container_opts o;
-	char **create_args;
-	char *pidfile;
-	char *id;
-	char *name;
-	char *cidfile;            /* passthrough: where `podman create` writes the id */
-	bool one_step;            /* one `podman run` (container_opts.one_step) */
-	bool pid_seen;            /* one step: its pidfile was written (it runs) */
-	struct buf held_out, held_err; /* one step, until pid_seen: podman's own lines */
-	uv_fs_event_t watch;      /* one step: for the cidfile, in minod's state directory */
-	bool watching;
-	enum container_phase phase;
-	struct pty_proc *pp;
-	struct podman_capture *wait;   /* `podman wait --condition=running` */
-	uv_timer_t timer;              /* starts the wait */
-	bool timer_live;
-	unsigned attach_attempts;
-	bool reattach;
-	struct container_end end;      /* held while its conmon is asked about */
-	bool abandoned;
-	bool cancelled;
-	uv_timer_t defer;              /* a created container given: on_created from the loop */
-};
-
-static void container_unref(struct container *c);
 static void container_create_cb(struct podman_result *res, void *arg);
-static void container_cid_event_cb(uv_fs_event_t *h, const char *filename, int events, int status);
 static int container_spawn(struct container *c, char **args, bool want_stdin, struct mino_error **err);
 static void container_created(struct container *c);
 static void container_defer_cb(uv_timer_t *t);
 static void container_init_cb(struct podman_result *res, void *arg);
 static void container_info_cb(struct podman_result *res, void *arg);
 static void container_hook_and_start(struct container *c, const struct container_info *info);
-static int container_read_pidfile(const char *path);
 static void container_wait_cb(struct podman_result *res, void *arg);
 static void container_state_cb(struct podman_result *res, void *arg);
 static void container_conmon_cb(struct podman_result *res, void *arg);
@@ -80,10 +34,6 @@ static void container_output(struct pty_proc *pp, enum pty_stream st, const char
 static void container_input_low(struct pty_proc *pp);
 static void container_done(struct pty_proc *pp, int64_t status, int sig);
 static void container_fail(struct container *c, const char *error, bool cancelled);
-static void container_arm_wait(struct container *c);
-static void container_mark_running(struct container *c);
-static void container_release_held(struct container *c);
-static void container_unwatch(struct container *c);
 static void container_finish(struct container *c, const struct container_end *end);
 
 const char *
@@ -104,7 +54,7 @@ container_is_running(const struct container *c)
 	return c->phase == CONTAINER_RUNNING;
 }
 
-static void
+void
 container_unref(struct container *c)
 {
 	if (--c->refs > 0)
@@ -121,6 +71,13 @@ container_unref(struct container *c)
 	free(c->id);
 	free(c->name);
 	free(c);
+}
+
+/* Closes a handle of `c` that held a reference of its own. */
+void
+container_handle_close_cb(uv_handle_t *h)
+{
+	container_unref(h->data);
 }
 
 /* A copy of `create ...`, with `extra` (NULL-terminated, may be NULL)
@@ -187,43 +144,6 @@ container_passthrough_args(struct container *c, char *const *create_args)
 		args[0] = xstrdup("run");
 	}
 	return args;
-}
-
-static void
-container_watch_close_cb(uv_handle_t *h)
-{
-	container_unref(h->data);
-}
-
-static void
-container_unwatch(struct container *c)
-{
-	if (!c->watching)
-		return;
-	c->watching = false;
-	uv_fs_event_stop(&c->watch);
-	uv_close((uv_handle_t *)&c->watch, container_watch_close_cb);
-}
-
-/* One step: watches minod's state directory for the cidfile (before the
- * run, so that its writing is not missed); -1 if it cannot. */
-static int
-container_watch(struct container *c)
-{
-	int r = uv_fs_event_init(minod.loop, &c->watch);
-
-	if (r < 0)
-		return -1;
-	c->watch.data = c;
-	c->refs++; /* held by the watch until closed */
-	c->watching = true;
-	r = uv_fs_event_start(&c->watch, container_cid_event_cb, minod.state_dir, 0);
-	if (r < 0) {
-		log_debug("container %s: watching %s: %s", c->name, minod.state_dir, uv_strerror(r));
-		container_unwatch(c);
-		return -1;
-	}
-	return 0;
 }
 
 /* Runs a podman command for `c` (holding a reference until it answers). */
@@ -313,7 +233,7 @@ container_parse_id(const struct podman_result *res)
 /* Passthrough: the id from the --cidfile, NULL if it is not (yet) there
  * whole.  Podman makes the file before the container and writes the id
  * once it is created: a whole id means the container exists. */
-static char *
+char *
 container_read_cidfile(struct container *c, bool quiet)
 {
 	struct mino_error *err = NULL;
@@ -334,73 +254,6 @@ container_read_cidfile(struct container *c, bool quiet)
 	return xstrdup(id);
 }
 
-/* One step: the id is known (the command may be running already). */
-static void
-container_one_step_created(struct container *c)
-{
-	struct mino_error *err = NULL;
-
-	if (c->id != NULL || (c->id = container_read_cidfile(c, true)) == NULL)
-		return;
-	if (c->pid_seen)
-		container_unwatch(c);
-	log_debug("container %s: created %.12s (one step)", c->name, c->id);
-	if (c->cancelled) {
-		container_kill(c->id);
-		return;
-	}
-	if (c->abandoned)
-		return;
-	if (c->o.on_created != NULL && c->o.on_created(c, c->id, c->o.owner, &err) < 0) {
-		log_warn("container %s: %s; stopping it", c->name, err->msg);
-		mino_error_release(&err);
-		c->cancelled = true;
-		container_kill(c->id);
-		return;
-	}
-	if (c->pp == NULL)
-		return;
-	if (c->pid_seen)
-		container_mark_running(c);
-	else
-		container_arm_wait(c);
-}
-
-/* One step: the pidfile is written once the container's process exists,
- * right before podman starts it. */
-static void
-container_one_step_pid(struct container *c)
-{
-	if (c->pid_seen || container_read_pidfile(c->pidfile) <= 0)
-		return;
-	c->pid_seen = true;   /* the file stays until the run ends: conmon reads it back */
-	container_release_held(c);
-	if (c->pp == NULL)
-		return;         /* seen at its end */
-	if (c->id != NULL)
-		container_unwatch(c);
-	if (c->id == NULL)
-		container_one_step_created(c);  /* marks it running once the id is there */
-	else if (!c->cancelled && !c->abandoned)
-		container_mark_running(c);
-}
-
-static void
-container_cid_event_cb(uv_fs_event_t *h, const char *filename, int events, int status)
-{
-	struct container *c = h->data;
-	const char *cid = strrchr(c->cidfile, '/') + 1;
-	const char *pid = strrchr(c->pidfile, '/') + 1;
-
-	(void)events;
-	if (status < 0)
-		return;
-	if (filename == NULL || strcmp(filename, cid) == 0)
-		container_one_step_created(c);
-	if (filename == NULL || strcmp(filename, pid) == 0)
-		container_one_step_pid(c);
-}
-
 static void
 container_create_cb(struct podman_result *res, void *arg)
 {
@@ -419,19 +272,13 @@ container_create_cb(struct podman_result *res, void *arg)
 	container_unref(c);
 }
 
-static void
-container_defer_close_cb(uv_handle_t *h)
-{
-	container_unref(h->data);
-}
-
 /* A created container was given (created_id). */
 static void
 container_defer_cb(uv_timer_t *t)
 {
 	struct container *c = t->data;
 
-	uv_close((uv_handle_t *)t, container_defer_close_cb);
+	uv_close((uv_handle_t *)t, container_handle_close_cb);
 	log_debug("container %s: given created %.12s", c->name, c->id);
 	container_created(c);
 }
@@ -493,7 +340,7 @@ container_init_cb(struct podman_result *res, void *arg)
 }
 
 /* The pid that `create --pidfile` had podman write at init; 0 if none. */
-static int
+int
 container_read_pidfile(const char *path)
 {
 	char buf[32] = "";
@@ -583,26 +430,18 @@ container_wait_timer_cb(uv_timer_t *t)
 }
 
 static void
-container_timer_close_cb(uv_handle_t *h)
-{
-	struct container *c = h->data;
-
-	container_unref(c);
-}
-
-static void
 container_stop_timer(struct container *c)
 {
 	if (!c->timer_live)
 		return;
 	c->timer_live = false;
 	uv_timer_stop(&c->timer);
-	uv_close((uv_handle_t *)&c->timer, container_timer_close_cb);
+	uv_close((uv_handle_t *)&c->timer, container_handle_close_cb);
 }
 
 /* `podman wait --condition=running` a moment from now (the start client
  * runs). */
-static void
+void
 container_arm_wait(struct container *c)
 {
 	if (c->timer_live || c->phase != CONTAINER_STARTING)
@@ -632,7 +471,7 @@ container_attach(struct container *c, struct mino_error **err)
 	return container_spawn(c, podman_attach_argv(c->id, c->o.tty), c->o.tty, err);
 }
 
-static void
+void
 container_mark_running(struct container *c)
 {
 	if (c->phase != CONTAINER_STARTING)
@@ -668,7 +507,7 @@ container_pass_output(struct container *c, enum pty_stream st, const char *data,
 
 /* One step: it runs (or podman said too much to be an error): what was
  * held goes to the owner. */
-static void
+void
 container_release_held(struct container *c)
 {
 	container_pass_output(c, PTY_STREAM_STDOUT, c->held_out.data, c->held_out.len);
@@ -854,130 +693,4 @@ container_abandon(struct container *c)
 		pty_proc_hangup(c->pp, CONTAINER_HANGUP_GRACE_MS);
 	/* CREATING / INITIALIZING: it is not started (reconcile says so);
 	 * STARTING: let go once it runs (container_mark_running). */
-}
-
-/* ---------- by id ---------- */
-
-/* Removals are coalesced while one runs: a lone removal starts at once,
- * and those asked for meanwhile go together in the next `podman rm`, so
- * twenty sessions that end together cost a few podman processes, not
- * twenty.  Each caller's `done` gets the shared result. */
-struct container_rm_req {
-	char *id;
-	podman_done_cb done;
-	void *arg;
-};
-
-struct container_rm_batch {
-	struct container_rm_req *v;
-	size_t n, cap;
-};
-
-static struct container_rm_batch rm_waiting;
-static bool rm_running;
-
-static void container_rm_flush(void);
-
-static void
-container_rm_batch_free(struct container_rm_batch *b)
-{
-	for (size_t i = 0; i < b->n; i++)
-		free(b->v[i].id);
-	free(b->v);
-	free(b);
-}
-
-static void
-container_rm_answer(struct container_rm_batch *b, struct podman_result *res)
-{
-	for (size_t i = 0; i < b->n; i++)
-		if (b->v[i].done != NULL)
-			b->v[i].done(res, b->v[i].arg);
-		else if (res->exit_status != 0)
-			log_debug("podman rm %.12s: failed", b->v[i].id);
-}
-
-static void
-container_rm_cb(struct podman_result *res, void *arg)
-{
-	struct container_rm_batch *b = arg;
-
-	if (res->exit_status != 0) {
-		_cleanup_free_ char *line = podman_error_line(res);
-
-		log_debug("podman rm of %zu container(s): %s", b->n, line ? line : "failed");
-	}
-	container_rm_answer(b, res);
-	container_rm_batch_free(b);
-	rm_running = false;
-	container_rm_flush();
-}
-
-static void
-container_rm_flush(void)
-{
-	struct container_rm_batch *b;
-	struct podman_result failed = { .exit_status = -1 };
-	struct mino_error *err = NULL;
-	const char **argv;
-
-	if (rm_running || rm_waiting.n == 0)
-		return;
-	b = xmalloc(sizeof *b);
-	*b = rm_waiting;
-	memset(&rm_waiting, 0, sizeof rm_waiting);
-	argv = xcalloc(b->n + 5, sizeof *argv);
-	argv[0] = "rm";
-	argv[1] = "-f";
-	argv[2] = "-t";
-	argv[3] = "0";
-	for (size_t i = 0; i < b->n; i++)
-		argv[4 + i] = b->v[i].id;
-	if (podman_capture(argv, container_rm_cb, b, &err) == 0) {
-		rm_running = true;
-	} else {
-		log_warn("removing %zu container(s): %s", b->n, err->msg);
-		mino_error_release(&err);
-		container_rm_answer(b, &failed);
-		container_rm_batch_free(b);
-	}
-	free(argv);
-}
-
-void
-container_remove(const char *id, podman_done_cb done, void *arg)
-{
-	struct container_rm_batch *w = &rm_waiting;
-
-	if (w->n == w->cap) {
-		w->cap = w->cap ? 2 * w->cap : 8;
-		w->v = xreallocarray(w->v, w->cap, sizeof *w->v);
-	}
-	w->v[w->n++] = (struct container_rm_req){ .id = xstrdup(id), .done = done, .arg = arg };
-	container_rm_flush();
-}
-
-void
-container_kill(const char *id)
-{
-	const char *argv[] = { "kill", id, NULL };
-
-	podman_run_quiet(argv);
-}
-
-int
-container_stop(const char *id, bool force, podman_done_cb done, void *arg, struct mino_error **err)
-{
-	const char *stop_argv[] = { "stop", "-t", "10", id, NULL };
-	const char *kill_argv[] = { "kill", id, NULL };
-
-	return podman_capture(force ? kill_argv : stop_argv, done, arg, err);
-}
-
-int
-container_inspect_state(const char *id, podman_done_cb done, void *arg, struct mino_error **err)
-{
-	const char *argv[] = { "inspect", "--format", "{{.State.Status}} {{.State.ExitCode}}", id, NULL };
-
-	return podman_capture(argv, done, arg, err);
 }
