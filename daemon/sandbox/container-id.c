@@ -9,8 +9,6 @@
 #include "podman.h"
 #include "xalloc.h"
 
-/* ---------- by id ---------- */
-
 /* Removals are coalesced while one runs: a lone removal starts at once,
  * and those asked for meanwhile go together in the next `podman rm`, so
  * twenty sessions that end together cost a few podman processes, not
