@@ -8,7 +8,8 @@
  * pays for (and a session over before the delay, a `mino run -- make`, pays
  * none: twenty short runs at once are not twenty more podman processes);
  * each exec then costs a socketpair, one OPEN message with one end of it,
- * and a local `mino-entry --spawn-client` on the exec's PTY or pipes in the place `podman exec` had (entry-client.c).  The client falls
+ * and a local `mino-entry --spawn-client` on the exec's PTY or pipes in
+ * the place `podman exec` had (entry-client.c).  The client falls
  * back to the `podman exec` command line itself if the spawner is gone
  * before it started the command; minod stops sending OPENs once it has seen
  * the channel close (the spawner died), so later execs use podman at once.
